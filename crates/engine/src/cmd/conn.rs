@@ -1,0 +1,588 @@
+//! Connection commands: PING ECHO SELECT QUIT RESET HELLO AUTH CLIENT.
+
+use crate::client::{self, ClientKind};
+use crate::cmd::keys::{db_index, help_reply};
+use crate::command::args::{int, is, text};
+use crate::command::CommandSpec;
+use crate::ctx::Ctx;
+use crate::error::{CmdError, CmdResult, SYNTAX};
+use crate::REDIS_VERSION;
+use ferrokv_resp::Protocol;
+
+/// The connection family.
+pub static SPECS: &[CommandSpec] = &[
+    CommandSpec::new("ping", -1, ping)
+        .flags("fast")
+        .acl("fast connection")
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc("connection", "1.0.0", "Ping the server", "O(1)"),
+    CommandSpec::new("echo", 2, echo).flags("loading stale fast").acl("fast connection").doc(
+        "connection",
+        "1.0.0",
+        "Echo the given string",
+        "O(1)",
+    ),
+    CommandSpec::new("select", 2, select).flags("loading stale fast").acl("fast connection").doc(
+        "connection",
+        "1.0.0",
+        "Change the selected database for the current connection",
+        "O(1)",
+    ),
+    CommandSpec::new("quit", -1, quit)
+        .flags("noscript loading stale fast no_auth allow_busy")
+        .acl("fast connection")
+        .doc("connection", "1.0.0", "Close the connection", "O(1)"),
+    CommandSpec::new("reset", 1, reset)
+        .flags("noscript loading stale fast no_auth allow_busy")
+        .acl("fast connection")
+        .doc("connection", "6.2.0", "Reset the connection", "O(1)"),
+    CommandSpec::new("hello", -1, hello)
+        .flags("noscript loading stale fast no_auth allow_busy")
+        .acl("fast connection")
+        .doc("connection", "6.0.0", "Handshake with Redis", "O(1)"),
+    CommandSpec::new("auth", -2, auth)
+        .flags("noscript loading stale fast no_auth allow_busy")
+        .acl("fast connection")
+        .doc(
+            "connection",
+            "1.0.0",
+            "Authenticate to the server",
+            "O(N) where N is the number of passwords defined for the user",
+        ),
+    CommandSpec::container("client", -2, CLIENT_SUBS).acl("slow").doc(
+        "connection",
+        "2.4.0",
+        "A container for client connection commands",
+        "Depends on subcommand.",
+    ),
+];
+
+static CLIENT_SUBS: &[CommandSpec] = &[
+    CommandSpec::new("id", 2, client_id).flags("noscript loading stale").acl("slow connection").doc(
+        "connection",
+        "5.0.0",
+        "Returns the client ID for the current connection",
+        "O(1)",
+    ),
+    CommandSpec::new("setname", 3, client_setname).flags("noscript loading stale").acl("slow connection").doc(
+        "connection",
+        "2.6.9",
+        "Set the current connection name",
+        "O(1)",
+    ),
+    CommandSpec::new("getname", 2, client_getname).flags("noscript loading stale").acl("slow connection").doc(
+        "connection",
+        "2.6.9",
+        "Get the current connection name",
+        "O(1)",
+    ),
+    CommandSpec::new("list", -2, client_list)
+        .flags("admin noscript loading stale")
+        .acl("admin slow dangerous connection")
+        .tips(&["nondeterministic_output"])
+        .doc(
+            "connection",
+            "2.4.0",
+            "Get the list of client connections",
+            "O(N) where N is the number of client connections",
+        ),
+    CommandSpec::new("info", 2, client_info)
+        .flags("noscript loading stale")
+        .acl("slow connection")
+        .tips(&["nondeterministic_output"])
+        .doc("connection", "6.2.0", "Returns information about the current client connection.", "O(1)"),
+    CommandSpec::new("kill", -3, client_kill)
+        .flags("admin noscript loading stale")
+        .acl("admin slow dangerous connection")
+        .doc(
+            "connection",
+            "2.4.0",
+            "Kill the connection of a client",
+            "O(N) where N is the number of client connections",
+        ),
+    CommandSpec::new("reply", 3, client_reply).flags("noscript loading stale").acl("slow connection").doc(
+        "connection",
+        "3.2.0",
+        "Instruct the server whether to reply to commands",
+        "O(1)",
+    ),
+    CommandSpec::new("no-evict", 3, client_no_evict)
+        .flags("admin noscript loading stale")
+        .acl("admin slow dangerous connection")
+        .doc("connection", "7.0.0", "Set client eviction mode for the current connection", "O(1)"),
+    CommandSpec::new("unblock", -3, client_unblock)
+        .flags("admin noscript loading stale")
+        .acl("admin slow dangerous connection")
+        .doc(
+            "connection",
+            "5.0.0",
+            "Unblock a client blocked in a blocking command from a different connection",
+            "O(log N) where N is the number of client connections",
+        ),
+    CommandSpec::new("help", 2, client_help).flags("loading stale").acl("slow connection").doc(
+        "connection",
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        "O(1)",
+    ),
+];
+
+/// PING [message]
+fn ping(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    if argv.len() > 2 {
+        return Err(CmdError::err("wrong number of arguments for 'ping' command"));
+    }
+    match argv.get(1) {
+        Some(m) => ctx.out.bulk(m),
+        None => ctx.out.simple(b"PONG"),
+    }
+    Ok(())
+}
+
+/// ECHO message
+fn echo(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    ctx.out.bulk(argv[1]);
+    Ok(())
+}
+
+/// SELECT index
+fn select(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    ctx.client.db = db_index(ctx, argv[1])?;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// QUIT
+fn quit(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    ctx.out.ok();
+    ctx.client.flags |= client::CLOSE_AFTER_REPLY;
+    Ok(())
+}
+
+/// RESET
+fn reset(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    ctx.client.db = 0;
+    ctx.out.proto = Protocol::Resp2;
+    ctx.client.flags &= !(client::MONITOR | client::REPLY_OFF | client::REPLY_SKIP_NEXT | client::NO_EVICT);
+    ctx.client.authenticated = ctx.st.cfg.requirepass.is_empty();
+    let id = ctx.client.id;
+    ctx.st.monitors.retain(|&m| m != id);
+    if let Some(info) = ctx.st.clients.get_mut(&id) {
+        info.name = None;
+        info.monitor = false;
+    }
+    ctx.out.simple(b"RESET");
+    Ok(())
+}
+
+/// Checks a password for `user` against requirepass.
+fn check_password(ctx: &Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
+    let want = &ctx.st.cfg.requirepass;
+    user == b"default" && (want.is_empty() || want.as_bytes() == pass)
+}
+
+const WRONGPASS: CmdError = CmdError::fixed("WRONGPASS invalid username-password pair or user is disabled.");
+
+/// AUTH [username] password
+fn auth(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    if argv.len() > 3 {
+        return Err(SYNTAX);
+    }
+    let (user, pass): (&[u8], &[u8]) = if argv.len() == 2 { (b"default", argv[1]) } else { (argv[1], argv[2]) };
+    if argv.len() == 2 && ctx.st.cfg.requirepass.is_empty() {
+        return Err(CmdError::fixed("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"));
+    }
+    if !check_password(ctx, user, pass) {
+        return Err(WRONGPASS);
+    }
+    ctx.client.authenticated = true;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn valid_name(name: &[u8]) -> bool {
+    name.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+fn set_name(ctx: &mut Ctx<'_>, name: &[u8]) -> CmdResult {
+    if !valid_name(name) {
+        return Err(CmdError::fixed("ERR Client names cannot contain spaces, newlines or special characters."));
+    }
+    let id = ctx.client.id;
+    if let Some(info) = ctx.st.clients.get_mut(&id) {
+        info.name = (!name.is_empty()).then(|| name.to_vec());
+    }
+    Ok(())
+}
+
+/// HELLO [protover [AUTH username password] [SETNAME clientname]]
+fn hello(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    let mut ver = None;
+    if argv.len() >= 2 {
+        let v = int(argv[1]).map_err(|_| CmdError::fixed("ERR Protocol version is not an integer or out of range"))?;
+        if !(2..=3).contains(&v) {
+            return Err(CmdError::fixed("NOPROTO unsupported protocol version"));
+        }
+        ver = Some(v);
+    }
+    let mut j = 2;
+    while j < argv.len() {
+        let more = argv.len() - j - 1;
+        if is(argv[j], "auth") && more >= 2 {
+            if !check_password(ctx, argv[j + 1], argv[j + 2]) {
+                return Err(WRONGPASS);
+            }
+            ctx.client.authenticated = true;
+            j += 3;
+        } else if is(argv[j], "setname") && more >= 1 {
+            set_name(ctx, argv[j + 1])?;
+            j += 2;
+        } else {
+            return Err(CmdError::err(format_args!("Syntax error in HELLO option '{}'", text(argv[j]))));
+        }
+    }
+    if !ctx.client.authenticated {
+        return Err(CmdError::fixed("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
+    }
+    if let Some(v) = ver {
+        ctx.out.proto = if v == 3 { Protocol::Resp3 } else { Protocol::Resp2 };
+    }
+    let out = &mut *ctx.out;
+    out.map(7);
+    out.bulk(b"server");
+    out.bulk(b"redis");
+    out.bulk(b"version");
+    out.bulk(REDIS_VERSION.as_bytes());
+    out.bulk(b"proto");
+    out.int(out.proto.number());
+    out.bulk(b"id");
+    out.int(ctx.client.id as i64);
+    out.bulk(b"mode");
+    out.bulk(b"standalone");
+    out.bulk(b"role");
+    out.bulk(b"master");
+    out.bulk(b"modules");
+    out.array(0);
+    Ok(())
+}
+
+/// CLIENT ID
+fn client_id(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    ctx.out.int(ctx.client.id as i64);
+    Ok(())
+}
+
+/// CLIENT SETNAME connection-name
+fn client_setname(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    set_name(ctx, argv[2])?;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT GETNAME
+fn client_getname(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    match ctx.st.clients.get(&ctx.client.id).and_then(|c| c.name.clone()) {
+        Some(n) => ctx.out.bulk(&n),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+/// Copies the calling client's state into its registry entry, so that the
+/// listing shows it as of this command.
+fn sync_self(ctx: &mut Ctx<'_>) {
+    let cmd: &'static str = &ctx.cmd.fullname;
+    let (db, flags, resp) = (ctx.client.db, ctx.client.flags, ctx.out.proto.number());
+    if let Some(info) = ctx.st.clients.get_mut(&ctx.client.id) {
+        info.db = db;
+        info.flags = flags;
+        info.resp = resp;
+        info.last_cmd = cmd;
+        info.last_interaction_ms = ctx.now_ms;
+    }
+}
+
+fn flags_string(c: &crate::client::ClientInfo) -> String {
+    let mut s = String::new();
+    if c.monitor {
+        s.push('O');
+    }
+    if c.kind == ClientKind::Replica {
+        s.push('S');
+    }
+    if c.kind == ClientKind::Master {
+        s.push('M');
+    }
+    if c.kind == ClientKind::Pubsub {
+        s.push('P');
+    }
+    if c.flags & client::BLOCKED != 0 {
+        s.push('b');
+    }
+    if c.flags & client::CLOSE_AFTER_REPLY != 0 {
+        s.push('c');
+    }
+    if c.flags & client::NO_EVICT != 0 {
+        s.push('e');
+    }
+    if s.is_empty() {
+        s.push('N');
+    }
+    s
+}
+
+/// One CLIENT LIST line (Redis 7.0's `catClientInfoString`).
+pub fn client_line(c: &crate::client::ClientInfo, now_ms: i64) -> String {
+    let name = c.name.as_deref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
+    let age = (now_ms - c.created_ms).max(0) / 1000;
+    let idle = (now_ms - c.last_interaction_ms).max(0) / 1000;
+    let events = if c.obl > 0 { "rw" } else { "r" };
+    format!(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}\n",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.fd,
+        name,
+        age,
+        idle,
+        flags_string(c),
+        c.db,
+        c.qbuf,
+        c.qbuf_free,
+        c.argv_mem,
+        c.omem,
+        c.omem,
+        c.obl,
+        c.omem,
+        c.qbuf + c.qbuf_free + c.omem + c.argv_mem,
+        events,
+        c.last_cmd,
+        c.resp
+    )
+}
+
+fn kind_by_name(name: &[u8]) -> Result<ClientKind, CmdError> {
+    Ok(match name.to_ascii_lowercase().as_slice() {
+        b"normal" => ClientKind::Normal,
+        b"slave" | b"replica" => ClientKind::Replica,
+        b"pubsub" => ClientKind::Pubsub,
+        b"master" => ClientKind::Master,
+        _ => return Err(CmdError::err(format_args!("Unknown client type '{}'", text(name)))),
+    })
+}
+
+/// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID client-id ...]
+fn client_list(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    sync_self(ctx);
+    let mut kind = None;
+    let mut ids: Option<Vec<u64>> = None;
+    if argv.len() == 4 && is(argv[2], "type") {
+        kind = Some(kind_by_name(argv[3])?);
+    } else if argv.len() > 3 && is(argv[2], "id") {
+        let mut v = Vec::new();
+        for a in &argv[3..] {
+            match int(a) {
+                Ok(id) if id > 0 => v.push(id as u64),
+                _ => return Err(CmdError::fixed("ERR Invalid client ID")),
+            }
+        }
+        ids = Some(v);
+    } else if argv.len() != 2 {
+        return Err(SYNTAX);
+    }
+    let now = ctx.now_ms;
+    let mut s = String::new();
+    match ids {
+        Some(ids) => {
+            for id in ids {
+                if let Some(c) = ctx.st.clients.get(&id) {
+                    s.push_str(&client_line(c, now));
+                }
+            }
+        }
+        None => {
+            for c in ctx.st.clients.values().filter(|c| kind.is_none_or(|k| c.kind == k)) {
+                s.push_str(&client_line(c, now));
+            }
+        }
+    }
+    ctx.out.verbatim(s.as_bytes(), b"txt");
+    Ok(())
+}
+
+/// CLIENT INFO
+fn client_info(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    sync_self(ctx);
+    let line = ctx.st.clients.get(&ctx.client.id).map(|c| client_line(c, ctx.now_ms)).unwrap_or_default();
+    ctx.out.verbatim(line.as_bytes(), b"txt");
+    Ok(())
+}
+
+/// CLIENT KILL ip:port | [ID id] [TYPE type] [USER user] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no]
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+fn client_unblock(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    if argv.len() > 4 {
+        return Err(CmdError::err(format_args!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            crate::command::args::text(argv[1])
+        )));
+    }
+    let error = match argv.get(3) {
+        None => false,
+        Some(a) if is(a, "timeout") => false,
+        Some(a) if is(a, "error") => true,
+        Some(_) => return Err(CmdError::fixed("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
+    };
+    let id = int(argv[2])?;
+    let done = id > 0 && crate::blocking::unblock(ctx.st, id as u64, error);
+    ctx.out.int(done as i64);
+    Ok(())
+}
+
+fn client_kill(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    let me = ctx.client.id;
+    if argv.len() == 3 {
+        let addr = argv[2];
+        let target = ctx.st.clients.values().find(|c| c.addr.as_bytes() == addr).map(|c| c.id);
+        let Some(id) = target else {
+            return Err(CmdError::fixed("ERR No such client"));
+        };
+        kill(ctx, id, me);
+        ctx.out.ok();
+        return Ok(());
+    }
+    let (mut id, mut kind, mut addr, mut laddr, mut user, mut skipme) = (None, None, None, None, None, true);
+    let mut i = 2;
+    while i < argv.len() {
+        if i + 1 >= argv.len() {
+            return Err(SYNTAX);
+        }
+        let v = argv[i + 1];
+        match argv[i].to_ascii_lowercase().as_slice() {
+            b"id" => match int(v) {
+                Ok(n) if n > 0 => id = Some(n as u64),
+                _ => return Err(CmdError::fixed("ERR client-id should be greater than 0")),
+            },
+            b"type" => kind = Some(kind_by_name(v)?),
+            b"addr" => addr = Some(v),
+            b"laddr" => laddr = Some(v),
+            b"user" => {
+                if v != b"default" {
+                    return Err(CmdError::err(format_args!("No such user '{}'", text(v))));
+                }
+                user = Some(v);
+            }
+            b"skipme" => {
+                skipme = if is(v, "yes") {
+                    true
+                } else if is(v, "no") {
+                    false
+                } else {
+                    return Err(SYNTAX);
+                }
+            }
+            _ => return Err(SYNTAX),
+        }
+        i += 2;
+    }
+    let _ = user;
+    let victims: Vec<u64> = ctx
+        .st
+        .clients
+        .values()
+        .filter(|c| id.is_none_or(|i| c.id == i))
+        .filter(|c| kind.is_none_or(|k| c.kind == k))
+        .filter(|c| addr.is_none_or(|a| c.addr.as_bytes() == a))
+        .filter(|c| laddr.is_none_or(|a| c.laddr.as_bytes() == a))
+        .filter(|c| !(skipme && c.id == me))
+        .map(|c| c.id)
+        .collect();
+    for v in &victims {
+        kill(ctx, *v, me);
+    }
+    ctx.out.int(victims.len() as i64);
+    Ok(())
+}
+
+fn kill(ctx: &mut Ctx<'_>, id: u64, me: u64) {
+    if id == me {
+        ctx.client.flags |= client::CLOSE_AFTER_REPLY;
+    } else if let Some(c) = ctx.st.clients.get_mut(&id) {
+        c.kill();
+    }
+}
+
+/// CLIENT REPLY ON|OFF|SKIP
+fn client_reply(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    if is(argv[2], "on") {
+        ctx.client.flags &= !(client::REPLY_OFF | client::REPLY_SKIP_NEXT);
+        ctx.out.ok();
+    } else if is(argv[2], "off") {
+        ctx.client.flags |= client::REPLY_OFF;
+    } else if is(argv[2], "skip") {
+        if !ctx.client.has(client::REPLY_OFF) {
+            ctx.client.flags |= client::REPLY_SKIP_NEXT;
+        }
+    } else {
+        return Err(SYNTAX);
+    }
+    Ok(())
+}
+
+/// CLIENT NO-EVICT ON|OFF
+fn client_no_evict(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    if is(argv[2], "on") {
+        ctx.client.flags |= client::NO_EVICT;
+    } else if is(argv[2], "off") {
+        ctx.client.flags &= !client::NO_EVICT;
+    } else {
+        return Err(SYNTAX);
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT HELP
+fn client_help(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    help_reply(
+        ctx,
+        "CLIENT",
+        &[
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "    * ID <client-id>",
+            "      Kill connections by client id.",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
+            "REPLY (ON|OFF|SKIP)",
+            "    Control the replies sent to the current connection.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
+        ],
+    )
+}

@@ -1,0 +1,468 @@
+//! Server commands: DBSIZE FLUSHDB FLUSHALL SWAPDB TIME LASTSAVE SHUTDOWN
+//! CONFIG SLOWLOG MONITOR INFO.
+
+use crate::client;
+use crate::cmd::keys::help_reply;
+use crate::command::args::{int, is, text};
+use crate::command::CommandSpec;
+use crate::config::{self, pflag, PARAMS};
+use crate::ctx::Ctx;
+use crate::error::{CmdError, CmdResult, SYNTAX};
+use crate::keyspace::Db;
+use crate::state::ShutdownMode;
+
+/// The server family.
+pub static SPECS: &[CommandSpec] = &[
+    CommandSpec::new("dbsize", 1, dbsize)
+        .flags("readonly fast")
+        .acl("keyspace read fast")
+        .tips(&["request_policy:all_shards", "response_policy:agg_sum"])
+        .doc("server", "1.0.0", "Return the number of keys in the selected database", "O(1)"),
+    CommandSpec::new("flushdb", -1, flushdb)
+        .flags("write")
+        .acl("keyspace write slow dangerous")
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc(
+            "server",
+            "1.0.0",
+            "Remove all keys from the current database",
+            "O(N) where N is the number of keys in the selected database",
+        ),
+    CommandSpec::new("flushall", -1, flushall)
+        .flags("write")
+        .acl("keyspace write slow dangerous")
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+        .doc(
+            "server",
+            "1.0.0",
+            "Remove all keys from all databases",
+            "O(N) where N is the total number of keys in all databases",
+        ),
+    CommandSpec::new("swapdb", 3, swapdb).flags("write fast").acl("keyspace write fast dangerous").doc(
+        "server",
+        "4.0.0",
+        "Swaps two Redis databases",
+        "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+    ),
+    CommandSpec::new("time", 1, time).flags("loading stale fast").acl("fast").tips(&["nondeterministic_output"]).doc(
+        "server",
+        "2.6.0",
+        "Return the current server time",
+        "O(1)",
+    ),
+    CommandSpec::new("lastsave", 1, lastsave)
+        .flags("loading stale fast")
+        .acl("admin fast dangerous")
+        .tips(&["nondeterministic_output"])
+        .doc("server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", "O(1)"),
+    CommandSpec::new("shutdown", -1, shutdown)
+        .flags("admin noscript loading stale no_multi allow_busy")
+        .acl("admin slow dangerous")
+        .doc(
+            "server",
+            "1.0.0",
+            "Synchronously save the dataset to disk and then shut down the server",
+            "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+        ),
+    CommandSpec::new("monitor", 1, monitor).flags("admin noscript loading stale").acl("admin slow dangerous").doc(
+        "server",
+        "1.0.0",
+        "Listen for all requests received by the server in real time",
+        "",
+    ),
+    CommandSpec::new("info", -1, info)
+        .flags("loading stale")
+        .acl("slow dangerous")
+        .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+        .doc("server", "1.0.0", "Get information and statistics about the server", "O(1)"),
+    CommandSpec::container("config", -2, CONFIG_SUBS).acl("slow").doc(
+        "server",
+        "2.0.0",
+        "A container for server configuration commands",
+        "Depends on subcommand.",
+    ),
+    CommandSpec::container("slowlog", -2, SLOWLOG_SUBS).acl("slow").doc(
+        "server",
+        "2.2.12",
+        "A container for slow log commands",
+        "Depends on subcommand.",
+    ),
+];
+
+static CONFIG_SUBS: &[CommandSpec] = &[
+    CommandSpec::new("get", -3, config_get).flags("admin noscript loading stale").acl("admin slow dangerous").doc(
+        "server",
+        "2.0.0",
+        "Get the values of configuration parameters",
+        "O(N) when N is the number of configuration parameters provided",
+    ),
+    CommandSpec::new("set", -4, config_set)
+        .flags("admin noscript loading stale")
+        .acl("admin slow dangerous")
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+        .doc(
+            "server",
+            "2.0.0",
+            "Set configuration parameters to the given values",
+            "O(N) when N is the number of configuration parameters provided",
+        ),
+    CommandSpec::new("resetstat", 2, config_resetstat)
+        .flags("admin noscript loading stale")
+        .acl("admin slow dangerous")
+        .doc("server", "2.0.0", "Reset the stats returned by INFO", "O(1)"),
+    CommandSpec::new("help", 2, config_help).flags("loading stale").acl("slow").doc(
+        "server",
+        "5.0.0",
+        "Show helpful text about the different subcommands",
+        "O(1)",
+    ),
+];
+
+static SLOWLOG_SUBS: &[CommandSpec] = &[
+    CommandSpec::new("get", -2, slowlog_get)
+        .flags("admin loading stale")
+        .acl("admin slow dangerous")
+        .tips(&["request_policy:all_nodes", "nondeterministic_output"])
+        .doc("server", "2.2.12", "Get the slow log's entries", "O(N) where N is the number of entries returned"),
+    CommandSpec::new("len", 2, slowlog_len)
+        .flags("admin loading stale")
+        .acl("admin slow dangerous")
+        .tips(&["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"])
+        .doc("server", "2.2.12", "Get the slow log's length", "O(1)"),
+    CommandSpec::new("reset", 2, slowlog_reset)
+        .flags("admin loading stale")
+        .acl("admin slow dangerous")
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+        .doc(
+            "server",
+            "2.2.12",
+            "Clear all entries from the slow log",
+            "O(N) where N is the number of entries in the slowlog",
+        ),
+    CommandSpec::new("help", 2, slowlog_help).flags("loading stale").acl("slow").doc(
+        "server",
+        "6.2.0",
+        "Show helpful text about the different subcommands",
+        "O(1)",
+    ),
+];
+
+/// DBSIZE
+fn dbsize(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    let n = ctx.db().len();
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+/// `[ASYNC|SYNC]` of the FLUSH commands; true means asynchronous.
+fn flush_mode(ctx: &Ctx<'_>, argv: &[&[u8]]) -> Result<bool, CmdError> {
+    match argv.len() {
+        1 => Ok(ctx.st.cfg.lazy_user_flush),
+        2 if is(argv[1], "sync") => Ok(false),
+        2 if is(argv[1], "async") => Ok(true),
+        _ => Err(SYNTAX),
+    }
+}
+
+/// Empties database `i`, freeing the old contents in the background when
+/// `lazy`.
+fn empty_db(ctx: &mut Ctx<'_>, i: usize, lazy: bool) -> usize {
+    let n = ctx.st.dbs[i].len();
+    if lazy && n > 0 {
+        let old: Db = ctx.st.dbs[i].take();
+        ctx.st.free_later(Box::new(old), n as u64);
+    } else {
+        ctx.st.dbs[i].clear();
+    }
+    n
+}
+
+/// FLUSHDB [ASYNC|SYNC]
+fn flushdb(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    let lazy = flush_mode(ctx, argv)?;
+    let db = ctx.client.db;
+    let n = empty_db(ctx, db, lazy);
+    ctx.changed(n as u64);
+    // Propagated even when the database was already empty.
+    ctx.propagate(argv.iter().map(|a| a.to_vec()).collect());
+    ctx.out.ok();
+    Ok(())
+}
+
+/// FLUSHALL [ASYNC|SYNC]
+fn flushall(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    let lazy = flush_mode(ctx, argv)?;
+    let mut n = 0;
+    for i in 0..ctx.st.dbs.len() {
+        n += empty_db(ctx, i, lazy);
+    }
+    ctx.changed(n as u64 + 1);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// SWAPDB index1 index2
+fn swapdb(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    let parse = |a: &[u8], msg: &'static str| -> Result<i64, CmdError> {
+        match ferrokv_resp::num::parse_i64(a) {
+            Some(v) if v >= i32::MIN as i64 && v <= i32::MAX as i64 => Ok(v),
+            _ => Err(CmdError::fixed(msg)),
+        }
+    };
+    let a = parse(argv[1], "ERR invalid first DB index")?;
+    let b = parse(argv[2], "ERR invalid second DB index")?;
+    let n = ctx.st.dbs.len() as i64;
+    if a < 0 || a >= n || b < 0 || b >= n {
+        return Err(crate::error::DB_RANGE);
+    }
+    let (a, b) = (a as usize, b as usize);
+    ctx.st.dbs.swap(a, b);
+    // Blocked clients wait on a database number, not on a dataset: the
+    // watch lists stay, and keys the swap brought in may serve them.
+    if a != b {
+        let (lo, hi) = (a.min(b), a.max(b));
+        let (left, right) = ctx.st.dbs.split_at_mut(hi);
+        let (x, y) = (&mut left[lo], &mut right[0]);
+        std::mem::swap(&mut x.watched, &mut y.watched);
+        std::mem::swap(&mut x.ready, &mut y.ready);
+        x.signal_all_watched();
+        y.signal_all_watched();
+    }
+    ctx.changed(1);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// TIME
+fn time(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    ctx.out.array(2);
+    ctx.out.bulk(now.as_secs().to_string().as_bytes());
+    ctx.out.bulk(now.subsec_micros().to_string().as_bytes());
+    Ok(())
+}
+
+/// LASTSAVE
+fn lastsave(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    ctx.out.int(ctx.st.lastsave);
+    Ok(())
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+fn shutdown(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    let (mut nosave, mut save, mut now, mut force, mut abort) = (false, false, false, false, false);
+    for a in &argv[1..] {
+        if is(a, "nosave") {
+            nosave = true;
+        } else if is(a, "save") {
+            save = true;
+        } else if is(a, "now") {
+            now = true;
+        } else if is(a, "force") {
+            force = true;
+        } else if is(a, "abort") {
+            abort = true;
+        } else {
+            return Err(SYNTAX);
+        }
+    }
+    if (abort && (nosave || save || now || force)) || (nosave && save) {
+        return Err(SYNTAX);
+    }
+    if abort {
+        // Shutdowns complete at once (no replicas to wait for), so none is
+        // ever pending.
+        return Err(CmdError::fixed("ERR No shutdown in progress."));
+    }
+    if save && !force {
+        // No snapshot can be written until persistence exists; Redis refuses
+        // to stop when the requested save fails.
+        return Err(CmdError::fixed("ERR Errors trying to SHUTDOWN. Check logs."));
+    }
+    ctx.st.shutdown = Some(ShutdownMode::NoSave);
+    Ok(())
+}
+
+/// MONITOR
+fn monitor(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    let id = ctx.client.id;
+    if !ctx.client.has(client::MONITOR) {
+        ctx.client.flags |= client::MONITOR;
+        ctx.st.monitors.push(id);
+        if let Some(c) = ctx.st.clients.get_mut(&id) {
+            c.monitor = true;
+        }
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// INFO [section [section ...]]
+fn info(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    let sections: Vec<&[u8]> = argv[1..].to_vec();
+    let text = crate::info::render(ctx, &sections);
+    ctx.out.verbatim(text.as_bytes(), b"txt");
+    Ok(())
+}
+
+/// CONFIG GET parameter [parameter ...]
+fn config_get(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    let pairs = ctx.st.cfg.get_matching(&argv[2..]);
+    let out = &mut *ctx.out;
+    out.map(pairs.len());
+    for (n, v) in pairs {
+        out.bulk(n.as_bytes());
+        out.bulk(v.as_bytes());
+    }
+    Ok(())
+}
+
+fn set_failed(name: &[u8], reason: &str) -> CmdError {
+    CmdError::err(format_args!("CONFIG SET failed (possibly related to argument '{}') - {reason}", text(name)))
+}
+
+/// CONFIG SET parameter value [parameter value ...]
+fn config_set(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    if !argv.len().is_multiple_of(2) {
+        return Err(SYNTAX);
+    }
+    let pairs: Vec<(&[u8], &[u8])> = argv[2..].chunks(2).map(|c| (c[0], c[1])).collect();
+    let mut idxs = Vec::with_capacity(pairs.len());
+    for (name, _) in &pairs {
+        match config::find(&text(name)) {
+            Some(i) => idxs.push(i),
+            None => {
+                return Err(CmdError::err(format_args!(
+                    "Unknown option or number of arguments for CONFIG SET - '{}'",
+                    text(name)
+                )))
+            }
+        }
+    }
+    for (k, ((name, _), &i)) in pairs.iter().zip(&idxs).enumerate() {
+        let p = &PARAMS[i];
+        if p.flags & pflag::IMMUTABLE != 0 {
+            return Err(set_failed(name, "can't set immutable config"));
+        }
+        if p.flags & pflag::PROTECTED != 0 && !protected_allowed(ctx) {
+            return Err(set_failed(name, "can't set protected config"));
+        }
+        if pairs[..k].iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            return Err(set_failed(name, "duplicate parameter"));
+        }
+    }
+    // Parse everything first: CONFIG SET is all or nothing.
+    let mut parsed = Vec::with_capacity(pairs.len());
+    for ((name, value), &i) in pairs.iter().zip(&idxs) {
+        let v = text(value);
+        let words: Vec<&str> =
+            if PARAMS[i].flags & pflag::MULTI_ARG != 0 { v.split_whitespace().collect() } else { vec![v.as_str()] };
+        match ctx.st.cfg.parse(i, &words) {
+            Ok(val) => parsed.push((i, val)),
+            Err(reason) => return Err(set_failed(name, &reason)),
+        }
+    }
+    for (i, val) in parsed {
+        ctx.st.cfg.set(i, val);
+    }
+    let max = ctx.st.cfg.slowlog_max_len;
+    ctx.st.slowlog.trim(max);
+    ctx.out.ok();
+    Ok(())
+}
+
+fn protected_allowed(ctx: &Ctx<'_>) -> bool {
+    match ctx.st.cfg.enable_protected {
+        1 => true,
+        2 => ctx.client.has(client::LOCAL),
+        _ => false,
+    }
+}
+
+/// CONFIG RESETSTAT
+fn config_resetstat(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    ctx.st.reset_stats();
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CONFIG HELP
+fn config_help(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    help_reply(
+        ctx,
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+        ],
+    )
+}
+
+/// SLOWLOG GET [count]
+fn slowlog_get(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    if argv.len() > 3 {
+        return Err(CmdError::err(format_args!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.",
+            text(argv[1])
+        )));
+    }
+    let count = match argv.get(2) {
+        None => 10,
+        Some(a) => match int(a) {
+            Ok(n) if n >= -1 => n,
+            _ => return Err(CmdError::fixed("ERR count should be greater than or equal to -1")),
+        },
+    };
+    let n = if count == -1 { ctx.st.slowlog.len() } else { (count as usize).min(ctx.st.slowlog.len()) };
+    let out = &mut *ctx.out;
+    out.array(n);
+    for e in ctx.st.slowlog.entries().take(n) {
+        out.array(6);
+        out.int(e.id as i64);
+        out.int(e.time);
+        out.int(e.duration_us);
+        out.array(e.argv.len());
+        for a in &e.argv {
+            out.bulk(a);
+        }
+        out.bulk(e.addr.as_bytes());
+        out.bulk(&e.name);
+    }
+    Ok(())
+}
+
+/// SLOWLOG LEN
+fn slowlog_len(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    ctx.out.int(ctx.st.slowlog.len() as i64);
+    Ok(())
+}
+
+/// SLOWLOG RESET
+fn slowlog_reset(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    ctx.st.slowlog.reset();
+    ctx.out.ok();
+    Ok(())
+}
+
+/// SLOWLOG HELP
+fn slowlog_help(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    help_reply(
+        ctx,
+        "SLOWLOG",
+        &[
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+        ],
+    )
+}

@@ -1,0 +1,634 @@
+//! The configuration table: every parameter ferrokv understands, with its
+//! type, default and mutability, in one declarative list that drives the
+//! config file, the command line, CONFIG GET and CONFIG SET.
+//!
+//! Only parameters whose behaviour is implemented are listed: a setting that
+//! is accepted but ignored would mislead the operator. Later features add
+//! their parameters here together with the behaviour.
+
+use crate::glob::glob_match_nocase;
+pub use crate::types::Limits;
+use ferrokv_resp::num::parse_i64;
+
+/// How a parameter's value is parsed and printed.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    /// `yes` / `no`.
+    Bool,
+    /// An integer in a range (string2ll rules).
+    Int(i64, i64),
+    /// A memory amount with optional unit (`1gb`, `100mb`, `4k`), in a range.
+    Mem(i64, i64),
+    /// One of fixed names.
+    Enum(&'static [&'static str]),
+    /// Free text.
+    Str,
+    /// `save`: pairs of seconds and changes.
+    Save,
+    /// `client-output-buffer-limit`: class, hard, soft, seconds (repeated).
+    ClientOutputBufferLimit,
+    /// `bind`: a list of addresses.
+    Bind,
+}
+
+/// Parameter flags.
+pub mod pflag {
+    /// Cannot be changed with CONFIG SET.
+    pub const IMMUTABLE: u8 = 1;
+    /// Can be changed only when enable-protected-configs allows it.
+    pub const PROTECTED: u8 = 2;
+    /// The value takes several words on a config line (save, bind, ...).
+    pub const MULTI_ARG: u8 = 4;
+    /// Not shown by CONFIG GET with a glob, only by exact name.
+    pub const HIDDEN: u8 = 8;
+}
+
+/// One parameter of the table.
+#[derive(Debug)]
+pub struct Param {
+    /// Canonical name.
+    pub name: &'static str,
+    /// Other accepted names (older spellings).
+    pub aliases: &'static [&'static str],
+    /// Type.
+    pub kind: Kind,
+    /// Default, in config-file syntax.
+    pub default: &'static str,
+    /// [`pflag`] bits.
+    pub flags: u8,
+}
+
+const fn p(name: &'static str, kind: Kind, default: &'static str, flags: u8) -> Param {
+    Param { name, aliases: &[], kind, default, flags }
+}
+
+const fn pa(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    kind: Kind,
+    default: &'static str,
+    flags: u8,
+) -> Param {
+    Param { name, aliases, kind, default, flags }
+}
+
+use pflag::*;
+const MAXI: i64 = i64::MAX;
+/// `maxmemory-policy` names. Only `noeviction` is accepted until eviction
+/// lands (see [`validate`]).
+pub const MAXMEMORY_POLICIES: &[&str] = &[
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "noeviction",
+];
+
+/// The table. Order is irrelevant; names are unique (checked by a test).
+pub static PARAMS: &[Param] = &[
+    p("bind", Kind::Bind, "127.0.0.1 -::1", IMMUTABLE | MULTI_ARG),
+    p("port", Kind::Int(0, 65535), "6379", IMMUTABLE),
+    p("dir", Kind::Str, "", PROTECTED),
+    p("dbfilename", Kind::Str, "dump.rdb", PROTECTED),
+    p("save", Kind::Save, "", MULTI_ARG),
+    p("appendonly", Kind::Bool, "no", 0),
+    p("appendfsync", Kind::Enum(&["always", "everysec", "no"]), "everysec", 0),
+    p("loglevel", Kind::Enum(&["debug", "verbose", "notice", "warning"]), "notice", 0),
+    p("logfile", Kind::Str, "", IMMUTABLE),
+    p("daemonize", Kind::Bool, "no", IMMUTABLE),
+    p("pidfile", Kind::Str, "", IMMUTABLE),
+    p("databases", Kind::Int(1, i32::MAX as i64), "16", IMMUTABLE),
+    p("maxclients", Kind::Int(1, u32::MAX as i64), "10000", 0),
+    p("timeout", Kind::Int(0, i32::MAX as i64), "0", 0),
+    p("tcp-keepalive", Kind::Int(0, i32::MAX as i64), "300", 0),
+    p("tcp-backlog", Kind::Int(0, i32::MAX as i64), "511", IMMUTABLE),
+    p("protected-mode", Kind::Bool, "yes", 0),
+    p("requirepass", Kind::Str, "", 0),
+    p("hz", Kind::Int(0, i32::MAX as i64), "10", 0),
+    p("maxmemory", Kind::Mem(0, MAXI), "0", 0),
+    p("maxmemory-policy", Kind::Enum(MAXMEMORY_POLICIES), "noeviction", 0),
+    p("proto-max-bulk-len", Kind::Mem(1024 * 1024, MAXI), "536870912", 0),
+    p("client-query-buffer-limit", Kind::Mem(1024 * 1024, MAXI), "1073741824", 0),
+    p(
+        "client-output-buffer-limit",
+        Kind::ClientOutputBufferLimit,
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+        MULTI_ARG,
+    ),
+    p("slowlog-log-slower-than", Kind::Int(-1, MAXI), "10000", 0),
+    p("slowlog-max-len", Kind::Int(0, MAXI), "128", 0),
+    p("enable-debug-command", Kind::Enum(&["no", "yes", "local"]), "no", IMMUTABLE),
+    p("enable-protected-configs", Kind::Enum(&["no", "yes", "local"]), "no", IMMUTABLE),
+    p("active-expire-effort", Kind::Int(1, 10), "1", 0),
+    p("lazyfree-lazy-expire", Kind::Bool, "no", 0),
+    p("lazyfree-lazy-server-del", Kind::Bool, "no", 0),
+    p("lazyfree-lazy-user-del", Kind::Bool, "no", 0),
+    p("lazyfree-lazy-user-flush", Kind::Bool, "no", 0),
+    p("io-threads", Kind::Int(0, 128), "0", IMMUTABLE),
+    p("cluster-enabled", Kind::Bool, "no", IMMUTABLE),
+    pa("busy-reply-threshold", &["lua-time-limit"], Kind::Int(0, MAXI), "5000", 0),
+    pa("list-max-listpack-size", &["list-max-ziplist-size"], Kind::Int(i32::MIN as i64, i32::MAX as i64), "-2", 0),
+    pa("hash-max-listpack-entries", &["hash-max-ziplist-entries"], Kind::Int(0, MAXI), "512", 0),
+    pa("hash-max-listpack-value", &["hash-max-ziplist-value"], Kind::Mem(0, MAXI), "64", 0),
+    p("set-max-intset-entries", Kind::Int(0, MAXI), "512", 0),
+    p("set-max-listpack-entries", Kind::Int(0, MAXI), "128", 0),
+    p("set-max-listpack-value", Kind::Mem(0, MAXI), "64", 0),
+    pa("zset-max-listpack-entries", &["zset-max-ziplist-entries"], Kind::Int(0, MAXI), "128", 0),
+    pa("zset-max-listpack-value", &["zset-max-ziplist-value"], Kind::Mem(0, MAXI), "64", 0),
+];
+
+/// A parameter's current value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// Bool.
+    Bool(bool),
+    /// Int or Mem.
+    Int(i64),
+    /// Index into the enum's names.
+    Enum(usize),
+    /// Str or Bind (space-separated list).
+    Str(String),
+    /// save: (seconds, changes) pairs.
+    Save(Vec<(i64, i64)>),
+    /// client-output-buffer-limit per class: normal, replica, pubsub.
+    Cobl([ObufLimit; 3]),
+}
+
+/// One client class's output buffer limits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ObufLimit {
+    /// Disconnect as soon as the buffer exceeds this (0 = no limit).
+    pub hard: i64,
+    /// Disconnect when the buffer stays above this for `soft_secs`.
+    pub soft: i64,
+    /// Seconds above `soft` that are tolerated.
+    pub soft_secs: i64,
+}
+
+/// Why a value was refused; the text after `- ` in Redis's CONFIG SET error.
+pub type Reason = String;
+
+/// Parses a memory amount like Redis's `memtoull`.
+pub fn parse_memory(s: &str) -> Option<i64> {
+    let lower = s.to_ascii_lowercase();
+    let (digits, mul): (&str, u64) = [
+        ("gb", 1u64 << 30),
+        ("mb", 1 << 20),
+        ("kb", 1 << 10),
+        ("g", 1_000_000_000),
+        ("m", 1_000_000),
+        ("k", 1000),
+        ("b", 1),
+    ]
+    .iter()
+    .find_map(|(suf, m)| lower.strip_suffix(suf).map(|d| (d, *m)))
+    .unwrap_or((lower.as_str(), 1));
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    // strtoull saturates on overflow; so does the multiplication in Redis.
+    let n: u64 = digits.parse().unwrap_or(u64::MAX);
+    Some(n.saturating_mul(mul).min(i64::MAX as u64) as i64)
+}
+
+fn parse_value(param: &Param, words: &[&str]) -> Result<Value, Reason> {
+    let one = || -> Result<&str, Reason> {
+        match words {
+            [w] => Ok(*w),
+            _ => Err("wrong number of arguments".into()),
+        }
+    };
+    match param.kind {
+        Kind::Bool => match one()?.to_ascii_lowercase().as_str() {
+            "yes" => Ok(Value::Bool(true)),
+            "no" => Ok(Value::Bool(false)),
+            _ => Err("argument must be 'yes' or 'no'".into()),
+        },
+        Kind::Int(min, max) => {
+            let v = parse_i64(one()?.as_bytes())
+                .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+            if v < min || v > max {
+                return Err(format!("argument must be between {min} and {max} inclusive"));
+            }
+            Ok(Value::Int(v))
+        }
+        Kind::Mem(min, max) => {
+            let v = parse_memory(one()?).ok_or_else(|| "argument must be a memory value".to_string())?;
+            if v < min || v > max {
+                return Err(format!("argument must be between {min} and {max} inclusive"));
+            }
+            Ok(Value::Int(v))
+        }
+        Kind::Enum(names) => {
+            let w = one()?;
+            names
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(w))
+                .map(Value::Enum)
+                .ok_or_else(|| format!("argument(s) must be one of the following: {}", names.join(", ")))
+        }
+        Kind::Str => Ok(Value::Str(one()?.to_string())),
+        Kind::Bind => Ok(Value::Str(words.join(" "))),
+        Kind::Save => {
+            let words: Vec<&str> = words.iter().flat_map(|w| w.split_whitespace()).collect();
+            if !words.len().is_multiple_of(2) {
+                return Err("Invalid save parameters".into());
+            }
+            let mut pairs = Vec::new();
+            for c in words.chunks(2) {
+                match (parse_i64(c[0].as_bytes()), parse_i64(c[1].as_bytes())) {
+                    (Some(s), Some(n)) if s >= 1 && n >= 0 => pairs.push((s, n)),
+                    _ => return Err("Invalid save parameters".into()),
+                }
+            }
+            Ok(Value::Save(pairs))
+        }
+        Kind::ClientOutputBufferLimit => {
+            unreachable!("merged by the caller with the current value")
+        }
+    }
+}
+
+/// Parses `client-output-buffer-limit` words on top of the current limits.
+fn parse_cobl(current: &[ObufLimit; 3], words: &[&str]) -> Result<Value, Reason> {
+    let words: Vec<&str> = words.iter().flat_map(|w| w.split_whitespace()).collect();
+    if !words.len().is_multiple_of(4) || words.is_empty() {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut out = *current;
+    for c in words.chunks(4) {
+        let class = match c[0].to_ascii_lowercase().as_str() {
+            "normal" => 0,
+            "replica" | "slave" => 1,
+            "pubsub" => 2,
+            _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
+        };
+        let (Some(hard), Some(soft), Some(secs)) = (parse_memory(c[1]), parse_memory(c[2]), parse_i64(c[3].as_bytes()))
+        else {
+            return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
+        };
+        if secs < 0 {
+            return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
+        }
+        out[class] = ObufLimit { hard, soft, soft_secs: secs };
+    }
+    Ok(Value::Cobl(out))
+}
+
+/// Checks beyond the type: values whose behaviour does not exist yet are
+/// refused, rather than accepted and silently ignored.
+fn validate(param: &Param, v: &Value) -> Result<(), Reason> {
+    match (param.name, v) {
+        ("appendonly", Value::Bool(true)) => Err("the append only file is not supported yet".into()),
+        ("cluster-enabled", Value::Bool(true)) => Err("cluster mode is not supported yet".into()),
+        ("save", Value::Save(p)) if !p.is_empty() => Err("RDB snapshots are not supported yet".into()),
+        ("maxmemory-policy", Value::Enum(i)) if MAXMEMORY_POLICIES[*i] != "noeviction" => {
+            Err("only the noeviction policy is supported yet".into())
+        }
+        ("dbfilename", Value::Str(s)) if s.contains('/') => Err("dbfilename can't be a path, just a filename".into()),
+        _ => Ok(()),
+    }
+}
+
+fn format_value(param: &Param, v: &Value) -> String {
+    match (param.kind, v) {
+        (_, Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
+        (_, Value::Int(i)) => i.to_string(),
+        (Kind::Enum(names), Value::Enum(i)) => names[*i].to_string(),
+        (_, Value::Str(s)) => s.clone(),
+        (_, Value::Save(pairs)) => pairs.iter().map(|(s, c)| format!("{s} {c}")).collect::<Vec<_>>().join(" "),
+        (_, Value::Cobl(l)) => ["normal", "slave", "pubsub"]
+            .iter()
+            .zip(l)
+            .map(|(n, l)| format!("{n} {} {} {}", l.hard, l.soft, l.soft_secs))
+            .collect::<Vec<_>>()
+            .join(" "),
+        (_, Value::Enum(_)) => unreachable!("enum value for a non-enum parameter"),
+    }
+}
+
+/// Looks a parameter up by name or alias, ignoring case.
+pub fn find(name: &str) -> Option<usize> {
+    PARAMS
+        .iter()
+        .position(|p| p.name.eq_ignore_ascii_case(name) || p.aliases.iter().any(|a| a.eq_ignore_ascii_case(name)))
+}
+
+/// The configuration: current values plus typed copies of the ones read on
+/// hot paths.
+#[derive(Clone, Debug)]
+pub struct Config {
+    values: Vec<Value>,
+    /// `proto-max-bulk-len`
+    pub proto_max_bulk_len: i64,
+    /// `client-query-buffer-limit`
+    pub query_buffer_limit: i64,
+    /// `slowlog-log-slower-than` (µs)
+    pub slowlog_slower_than: i64,
+    /// `slowlog-max-len`
+    pub slowlog_max_len: usize,
+    /// `hz`, clamped to 1..=500 as Redis applies it.
+    pub hz: i64,
+    /// `maxclients`
+    pub maxclients: i64,
+    /// `timeout` (seconds, 0 = never)
+    pub timeout: i64,
+    /// `maxmemory` (bytes, 0 = no limit)
+    pub maxmemory: i64,
+    /// `databases`
+    pub databases: usize,
+    /// `active-expire-effort`
+    pub active_expire_effort: i64,
+    /// `enable-debug-command`: 0 no, 1 yes, 2 local
+    pub enable_debug: usize,
+    /// `enable-protected-configs`: 0 no, 1 yes, 2 local
+    pub enable_protected: usize,
+    /// `lazyfree-lazy-user-del`
+    pub lazy_user_del: bool,
+    /// `lazyfree-lazy-user-flush`
+    pub lazy_user_flush: bool,
+    /// `lazyfree-lazy-expire`
+    pub lazy_expire: bool,
+    /// `lazyfree-lazy-server-del`
+    pub lazy_server_del: bool,
+    /// `requirepass` (empty = none)
+    pub requirepass: String,
+    /// `protected-mode`
+    pub protected_mode: bool,
+    /// `tcp-keepalive` (seconds)
+    pub tcp_keepalive: i64,
+    /// `client-output-buffer-limit` by class: normal, replica, pubsub.
+    pub obuf_limits: [ObufLimit; 3],
+    /// `loglevel` index: 0 debug .. 3 warning
+    pub loglevel: usize,
+    /// The encoding thresholds of collections.
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Config {
+    /// The defaults.
+    pub fn new() -> Self {
+        let values = PARAMS
+            .iter()
+            .map(|p| {
+                let words: Vec<&str> = p.default.split_whitespace().collect();
+                match p.kind {
+                    Kind::ClientOutputBufferLimit => parse_cobl(&[ObufLimit::default(); 3], &words),
+                    Kind::Str | Kind::Bind => Ok(Value::Str(p.default.to_string())),
+                    Kind::Save if words.is_empty() => Ok(Value::Save(Vec::new())),
+                    _ => parse_value(p, &words),
+                }
+                .unwrap_or_else(|e| panic!("default of {}: {e}", p.name))
+            })
+            .collect();
+        let mut c = Config {
+            values,
+            proto_max_bulk_len: 0,
+            query_buffer_limit: 0,
+            slowlog_slower_than: 0,
+            slowlog_max_len: 0,
+            hz: 0,
+            maxclients: 0,
+            timeout: 0,
+            maxmemory: 0,
+            databases: 0,
+            active_expire_effort: 0,
+            enable_debug: 0,
+            enable_protected: 0,
+            lazy_user_del: false,
+            lazy_user_flush: false,
+            lazy_expire: false,
+            lazy_server_del: false,
+            requirepass: String::new(),
+            protected_mode: true,
+            tcp_keepalive: 0,
+            obuf_limits: [ObufLimit::default(); 3],
+            loglevel: 0,
+            limits: Limits::default(),
+        };
+        c.refresh();
+        c
+    }
+
+    /// The value of the parameter named `name` (canonical name).
+    pub fn get(&self, name: &str) -> &Value {
+        &self.values[find(name).unwrap_or_else(|| panic!("unknown parameter {name}"))]
+    }
+
+    fn int(&self, name: &str) -> i64 {
+        match self.get(name) {
+            Value::Int(i) => *i,
+            v => panic!("{name} is not an integer: {v:?}"),
+        }
+    }
+
+    fn bool(&self, name: &str) -> bool {
+        matches!(self.get(name), Value::Bool(true))
+    }
+
+    fn enum_idx(&self, name: &str) -> usize {
+        match self.get(name) {
+            Value::Enum(i) => *i,
+            v => panic!("{name} is not an enum: {v:?}"),
+        }
+    }
+
+    /// The text of a string parameter.
+    pub fn str(&self, name: &str) -> &str {
+        match self.get(name) {
+            Value::Str(s) => s,
+            v => panic!("{name} is not a string: {v:?}"),
+        }
+    }
+
+    /// The printed value of a parameter, as CONFIG GET shows it.
+    pub fn format(&self, idx: usize) -> String {
+        format_value(&PARAMS[idx], &self.values[idx])
+    }
+
+    fn refresh(&mut self) {
+        self.proto_max_bulk_len = self.int("proto-max-bulk-len");
+        self.query_buffer_limit = self.int("client-query-buffer-limit");
+        self.slowlog_slower_than = self.int("slowlog-log-slower-than");
+        self.slowlog_max_len = self.int("slowlog-max-len") as usize;
+        self.hz = self.int("hz").clamp(1, 500);
+        self.maxclients = self.int("maxclients");
+        self.timeout = self.int("timeout");
+        self.maxmemory = self.int("maxmemory");
+        self.databases = self.int("databases") as usize;
+        self.active_expire_effort = self.int("active-expire-effort");
+        self.enable_debug = self.enum_idx("enable-debug-command");
+        self.enable_protected = self.enum_idx("enable-protected-configs");
+        self.lazy_user_del = self.bool("lazyfree-lazy-user-del");
+        self.lazy_user_flush = self.bool("lazyfree-lazy-user-flush");
+        self.lazy_expire = self.bool("lazyfree-lazy-expire");
+        self.lazy_server_del = self.bool("lazyfree-lazy-server-del");
+        self.requirepass = self.str("requirepass").to_string();
+        self.protected_mode = self.bool("protected-mode");
+        self.tcp_keepalive = self.int("tcp-keepalive");
+        self.loglevel = self.enum_idx("loglevel");
+        let size = |n: &str| usize::try_from(self.int(n)).unwrap_or(usize::MAX);
+        self.limits = Limits {
+            list_max_listpack_size: self.int("list-max-listpack-size"),
+            hash_max_listpack_entries: size("hash-max-listpack-entries"),
+            hash_max_listpack_value: size("hash-max-listpack-value"),
+            set_max_intset_entries: size("set-max-intset-entries"),
+            set_max_listpack_entries: size("set-max-listpack-entries"),
+            set_max_listpack_value: size("set-max-listpack-value"),
+            zset_max_listpack_entries: size("zset-max-listpack-entries"),
+            zset_max_listpack_value: size("zset-max-listpack-value"),
+        };
+        if let Value::Cobl(l) = self.get("client-output-buffer-limit") {
+            self.obuf_limits = *l;
+        }
+    }
+
+    /// Parses `words` for parameter `idx` without applying it.
+    pub fn parse(&self, idx: usize, words: &[&str]) -> Result<Value, Reason> {
+        let param = &PARAMS[idx];
+        let v = match (param.kind, &self.values[idx]) {
+            (Kind::ClientOutputBufferLimit, Value::Cobl(cur)) => parse_cobl(cur, words)?,
+            _ => parse_value(param, words)?,
+        };
+        validate(param, &v)?;
+        Ok(v)
+    }
+
+    /// Applies a parsed value.
+    pub fn set(&mut self, idx: usize, v: Value) {
+        self.values[idx] = v;
+        self.refresh();
+    }
+
+    /// Applies one config-file line: `save` lines accumulate while the file
+    /// is read (`accumulate_save`), everything else replaces.
+    pub fn apply_line(&mut self, idx: usize, words: &[&str], accumulate_save: bool) -> Result<(), Reason> {
+        let mut v = self.parse(idx, words)?;
+        if let (true, Value::Save(new), Value::Save(old)) = (accumulate_save, &mut v, &self.values[idx]) {
+            if !new.is_empty() {
+                let mut all = old.clone();
+                all.append(new);
+                *new = all;
+            }
+        }
+        self.set(idx, v);
+        Ok(())
+    }
+
+    /// CONFIG GET: every (name, value) whose name matches one of `patterns`,
+    /// deduplicated. An exact name is echoed as given; globs list canonical
+    /// names and aliases.
+    pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut push = |name: String, value: String| {
+            if !out.iter().any(|(n, _)| *n == name) {
+                out.push((name, value));
+            }
+        };
+        for pat in patterns {
+            let is_glob = pat.iter().any(|c| matches!(c, b'*' | b'?' | b'['));
+            if !is_glob {
+                let name = String::from_utf8_lossy(pat).into_owned();
+                if let Some(i) = find(&name) {
+                    push(name, self.format(i));
+                }
+                continue;
+            }
+            for (i, p) in PARAMS.iter().enumerate() {
+                if p.flags & HIDDEN != 0 {
+                    continue;
+                }
+                for n in std::iter::once(&p.name).chain(p.aliases) {
+                    if glob_match_nocase(pat, n.as_bytes()) {
+                        push(n.to_string(), self.format(i));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_defaults_parse() {
+        let c = Config::new();
+        let mut names: Vec<&str> =
+            PARAMS.iter().flat_map(|p| std::iter::once(p.name).chain(p.aliases.iter().copied())).collect();
+        let n = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), n);
+        assert_eq!(c.proto_max_bulk_len, 512 * 1024 * 1024);
+        assert_eq!(
+            c.format(find("client-output-buffer-limit").unwrap()),
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+        );
+    }
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("1gb"), Some(1 << 30));
+        assert_eq!(parse_memory("100k"), Some(100_000));
+        assert_eq!(parse_memory("1KB"), Some(1024));
+        assert_eq!(parse_memory("10MB"), Some(10 << 20));
+        assert_eq!(parse_memory("2b"), Some(2));
+        assert_eq!(parse_memory("1.5gb"), None);
+        assert_eq!(parse_memory("-1"), None);
+        assert_eq!(parse_memory("+5"), None);
+        assert_eq!(parse_memory("1tb"), None);
+        assert_eq!(parse_memory("18446744073709551616"), Some(i64::MAX));
+    }
+
+    #[test]
+    fn set_and_errors() {
+        let mut c = Config::new();
+        let i = find("HZ").unwrap();
+        c.set(i, c.parse(i, &["1000"]).unwrap());
+        assert_eq!(c.hz, 500);
+        assert_eq!(c.format(i), "1000");
+        let i = find("maxmemory").unwrap();
+        assert_eq!(c.parse(i, &["abc"]).unwrap_err(), "argument must be a memory value");
+        let i = find("timeout").unwrap();
+        assert_eq!(c.parse(i, &["1k"]).unwrap_err(), "argument couldn't be parsed into an integer");
+        assert_eq!(c.parse(find("protected-mode").unwrap(), &["1"]).unwrap_err(), "argument must be 'yes' or 'no'");
+        assert_eq!(
+            c.parse(find("port").unwrap(), &["70000"]).unwrap_err(),
+            "argument must be between 0 and 65535 inclusive"
+        );
+        assert!(c
+            .parse(find("loglevel").unwrap(), &["nope"])
+            .unwrap_err()
+            .starts_with("argument(s) must be one of the following: debug"));
+        let i = find("client-output-buffer-limit").unwrap();
+        c.set(i, c.parse(i, &["pubsub", "1mb", "0", "0"]).unwrap());
+        assert_eq!(c.obuf_limits[2].hard, 1 << 20);
+        assert_eq!(c.obuf_limits[1].hard, 268435456);
+        assert_eq!(
+            c.parse(i, &["master", "1", "1", "1"]).unwrap_err(),
+            "Invalid client class specified in buffer limit configuration."
+        );
+    }
+
+    #[test]
+    fn get_patterns() {
+        let c = Config::new();
+        let got = c.get_matching(&[b"MAXMEMORY", b"maxmemory*"]);
+        assert_eq!(got[0], ("MAXMEMORY".to_string(), "0".to_string()));
+        assert!(got.iter().any(|(n, _)| n == "maxmemory-policy"));
+        let got = c.get_matching(&[b"lua-*"]);
+        assert_eq!(got, vec![("lua-time-limit".to_string(), "5000".to_string())]);
+    }
+}

@@ -1,0 +1,181 @@
+//! Loading the configuration: the file, standard input and the command line
+//! concatenated and read line by line with redis.conf's rules.
+
+pub mod args;
+
+use std::path::{Path, PathBuf};
+
+use ferrokv_engine::config::{self as table, pflag, Config, PARAMS};
+
+/// A configuration error, printed as Redis prints its fatal config errors.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Fatal {
+    /// 1-based line number in the concatenated text, and the line.
+    pub at: Option<(usize, String)>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl Fatal {
+    /// The text written to stderr before exiting with status 1.
+    pub fn report(&self) -> String {
+        let mut s = format!("\n*** FATAL CONFIG FILE ERROR (ferrokv {}) ***\n", env!("CARGO_PKG_VERSION"));
+        if let Some((n, line)) = &self.at {
+            s.push_str(&format!("Reading the configuration file, at line {n}\n>>> '{line}'\n"));
+        }
+        s.push_str(&self.reason);
+        s.push('\n');
+        s
+    }
+}
+
+/// Directives Redis accepts and ignores (deprecated), with their word count.
+const DEPRECATED: &[&str] = &["list-max-ziplist-entries", "list-max-ziplist-value", "lua-replicate-commands"];
+
+/// Splits a line like `sdssplitargs`; `None` on unbalanced quotes.
+fn split_line(line: &str) -> Option<Vec<String>> {
+    ferrokv_resp::split_args(line.as_bytes())
+        .map(|v| v.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
+}
+
+/// Reads an `include`d file (with glob patterns in its last component).
+fn read_include(path: &str) -> Result<String, String> {
+    let p = Path::new(path);
+    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if name.contains(['*', '?', '[']) {
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let mut matches: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter(|e| {
+                        ferrokv_engine::glob::glob_match(name.as_bytes(), e.file_name().to_string_lossy().as_bytes())
+                    })
+                    .map(|e| e.path())
+                    .collect()
+            })
+            .unwrap_or_default();
+        matches.sort();
+        let mut all = String::new();
+        for m in matches {
+            all.push_str(
+                &std::fs::read_to_string(&m)
+                    .map_err(|e| format!("Fatal error, can't open config file '{}': {e}", m.display()))?,
+            );
+        }
+        return Ok(all);
+    }
+    std::fs::read_to_string(p).map_err(|e| format!("Fatal error, can't open config file '{path}': {e}"))
+}
+
+/// Applies config text to `cfg` (Redis's `loadServerConfigFromString`).
+pub fn apply_text(cfg: &mut Config, text: &str, depth: usize) -> Result<(), Fatal> {
+    let mut first_save = true;
+    for (i, raw) in text.split('\n').enumerate() {
+        let line = raw.trim_matches([' ', '\t', '\r', '\n']);
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fail = |reason: &str| Fatal { at: Some((i + 1, line.to_string())), reason: reason.to_string() };
+        let Some(words) = split_line(line) else {
+            return Err(fail("Unbalanced quotes in configuration line"));
+        };
+        if words.is_empty() {
+            continue;
+        }
+        let name = words[0].to_ascii_lowercase();
+        if let Some(idx) = table::find(&name) {
+            let multi = PARAMS[idx].flags & pflag::MULTI_ARG != 0;
+            if !multi && words.len() != 2 {
+                return Err(fail("wrong number of arguments"));
+            }
+            let values: Vec<&str> = if multi && words.len() == 2 && !words[1].is_empty() {
+                words[1].split_whitespace().collect()
+            } else {
+                words[1..].iter().map(String::as_str).collect()
+            };
+            let accumulate = name == "save" && !first_save;
+            if name == "save" {
+                first_save = false;
+            }
+            cfg.apply_line(idx, &values, accumulate).map_err(|e| fail(&e))?;
+            continue;
+        }
+        if DEPRECATED.contains(&name.as_str()) && words.len() == 2 {
+            continue;
+        }
+        if name == "include" && words.len() == 2 {
+            if depth > 16 {
+                return Err(fail("include nesting too deep"));
+            }
+            let inc = read_include(&words[1]).map_err(|e| Fatal { at: None, reason: e })?;
+            apply_text(cfg, &inc, depth + 1)?;
+            continue;
+        }
+        return Err(fail("Bad directive or wrong number of arguments"));
+    }
+    Ok(())
+}
+
+/// The configuration from a config file, standard input and options text,
+/// concatenated in that order (so command-line options win).
+pub fn load(file: Option<&Path>, stdin: Option<String>, options: &str) -> Result<Config, Fatal> {
+    let mut text = String::new();
+    if let Some(f) = file {
+        text = std::fs::read_to_string(f).map_err(|e| Fatal {
+            at: None,
+            reason: format!("Fatal error, can't open config file '{}': {e}", f.display()),
+        })?;
+    }
+    if let Some(s) = stdin {
+        text.push_str(&s);
+    }
+    text.push('\n');
+    text.push_str(options);
+    let mut cfg = Config::new();
+    apply_text(&mut cfg, &text, 0)?;
+    Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_and_options() {
+        let c = load(None, Some("# comment\nPORT 7001\nmaxmemory 10mb\n".into()), "port \"7002\" ").unwrap();
+        assert_eq!(c.str("bind"), "127.0.0.1 -::1");
+        assert_eq!(c.format(table::find("port").unwrap()), "7002");
+        assert_eq!(c.maxmemory, 10 << 20);
+    }
+
+    #[test]
+    fn fatal_errors_name_the_line() {
+        let e = load(None, None, "port \"6390\" \nfoo ").unwrap_err();
+        assert_eq!(e.at, Some((3, "foo".into())));
+        assert_eq!(e.reason, "Bad directive or wrong number of arguments");
+        assert!(e.report().contains("*** FATAL CONFIG FILE ERROR"));
+        let e = load(None, None, "port \"1\" \"2\" ").unwrap_err();
+        assert_eq!(e.reason, "wrong number of arguments");
+        let e = load(None, None, "maxmemory \"abc\" ").unwrap_err();
+        assert_eq!(e.reason, "argument must be a memory value");
+        let e = load(None, None, "port \"0\"x").unwrap_err();
+        assert_eq!(e.reason, "Unbalanced quotes in configuration line");
+    }
+
+    #[test]
+    fn deprecated_and_multi_arg() {
+        let c =
+            load(None, Some("list-max-ziplist-entries 5\nclient-output-buffer-limit \"pubsub 1mb 0 0\"\n".into()), "")
+                .unwrap();
+        assert_eq!(c.obuf_limits[2].hard, 1 << 20);
+        assert!(load(None, None, "save \"\" ").is_ok());
+    }
+
+    proptest::proptest! {
+        /// Arbitrary config text never panics the loader.
+        #[test]
+        fn never_panics(text in "[ -~\n\"'#]{0,200}") {
+            let _ = load(None, Some(text), "");
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! One client connection's buffers and parser, and the batch step that runs
+//! every complete command in its input against the engine.
+//!
+//! A connection never has more than one batch of replies pending: while its
+//! output cannot be written it is not read, so a client that does not read
+//! stops being served instead of growing server memory.
+
+use std::io::{ErrorKind, Write};
+
+use bytes::{Buf, BytesMut};
+use ferrokv_engine::client::{self, Client};
+use ferrokv_engine::exec::execute;
+use ferrokv_engine::State;
+use ferrokv_resp::request::Parsed;
+use ferrokv_resp::{Limits, Out, Protocol, RequestParser};
+
+/// Read size when the buffer needs room (Redis's PROTO_IOBUF_LEN).
+pub const IOBUF: usize = 16 * 1024;
+/// Most bytes read from one connection per pass of the worker loop, so one
+/// client streaming a huge pipeline does not starve the others.
+const READ_PER_PASS: usize = 64 * 1024;
+
+/// Reuses a vector's allocation for a different lifetime of its borrows.
+fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
+    v.clear();
+    // An empty Vec collects in place: same layout, no allocation.
+    v.into_iter().map(|_| -> &[u8] { unreachable!() }).collect()
+}
+
+/// Reads up to `max` bytes from the socket into the spare capacity of
+/// `buf` with recv(2), without first zeroing it (a `&mut [u8]` over
+/// uninitialised memory is not allowed; a raw pointer the kernel fills is).
+fn recv_into(stream: &mio::net::TcpStream, buf: &mut BytesMut, max: usize) -> std::io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let len = buf.len();
+    debug_assert!(buf.capacity() - len >= max);
+    // Safety: the region [len, len + max) is allocated capacity of `buf`;
+    // recv writes at most `max` bytes there, and only the bytes it reports
+    // are made part of the buffer.
+    let n = unsafe { libc::recv(stream.as_raw_fd(), buf.as_mut_ptr().add(len).cast(), max, 0) };
+    if n < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // Safety: `n` bytes were written by recv.
+    unsafe { buf.set_len(len + n as usize) };
+    Ok(n as usize)
+}
+
+/// Why a connection is closing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Closing {
+    /// Still open.
+    No,
+    /// Close once pending replies are written (QUIT, protocol errors).
+    AfterWrite,
+    /// Close now, dropping pending output (EOF, kill, limits).
+    Now,
+}
+
+/// The outcome of reading a socket.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// Nothing more to read until the next readiness event.
+    Drained,
+    /// The per-pass budget ran out with data possibly left: read again next pass.
+    More,
+    /// The peer closed or the socket failed.
+    Closed,
+}
+
+/// A connection owned by a worker.
+pub struct Conn {
+    /// The socket.
+    pub stream: mio::net::TcpStream,
+    /// Engine-side client state.
+    pub client: Client,
+    /// Unparsed input.
+    pub rbuf: BytesMut,
+    /// Replies not yet written; `wpos` bytes of it are already out.
+    pub out: Out,
+    /// Bytes of `out.buf` already written.
+    pub wpos: usize,
+    parser: RequestParser,
+    argv_store: Vec<&'static [u8]>,
+    /// Bytes a partially received command still needs.
+    need: usize,
+    /// The socket may hold unread data (edge-triggered readiness).
+    pub readable: bool,
+    /// A write hit EAGAIN: wait for writability before writing or reading.
+    pub write_blocked: bool,
+    /// Closing state.
+    pub closing: Closing,
+    /// Input bytes not yet added to the server's statistics.
+    pub pending_in: u64,
+}
+
+impl Conn {
+    /// A connection for an accepted socket.
+    pub fn new(stream: mio::net::TcpStream, client: Client) -> Self {
+        Conn {
+            stream,
+            client,
+            rbuf: BytesMut::with_capacity(IOBUF),
+            out: Out::new(Protocol::Resp2),
+            wpos: 0,
+            parser: RequestParser::new(),
+            argv_store: Vec::with_capacity(8),
+            need: 0,
+            readable: false,
+            write_blocked: false,
+            closing: Closing::No,
+            pending_in: 0,
+        }
+    }
+
+    /// Whether replies are waiting to be written.
+    pub fn has_output(&self) -> bool {
+        self.wpos < self.out.buf.len()
+    }
+
+    /// Reads what the socket holds, up to the per-pass budget. A short read
+    /// means the socket was drained (any later data raises a new
+    /// edge-triggered event), which saves the EAGAIN read per request.
+    pub fn read(&mut self) -> ReadOutcome {
+        let mut got = 0;
+        loop {
+            let spare = self.rbuf.capacity() - self.rbuf.len();
+            if self.need > spare {
+                self.rbuf.reserve(self.need.min(1 << 30));
+            } else if spare < IOBUF / 4 {
+                self.rbuf.reserve(IOBUF);
+            }
+            let spare = self.rbuf.capacity() - self.rbuf.len();
+            let len = self.rbuf.len();
+            match recv_into(&self.stream, &mut self.rbuf, spare) {
+                Ok(0) => return ReadOutcome::Closed,
+                Ok(n) => {
+                    debug_assert_eq!(self.rbuf.len(), len + n);
+                    self.pending_in += n as u64;
+                    got += n;
+                    if n < spare {
+                        return ReadOutcome::Drained;
+                    }
+                    if got >= READ_PER_PASS {
+                        return ReadOutcome::More;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return ReadOutcome::Drained,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return ReadOutcome::Closed,
+            }
+        }
+    }
+
+    /// Writes pending replies; returns the bytes written, or `None` when
+    /// the socket failed.
+    pub fn flush(&mut self) -> Option<usize> {
+        let mut written = 0;
+        while self.has_output() {
+            match self.stream.write(&self.out.buf[self.wpos..]) {
+                Ok(n) => {
+                    self.wpos += n;
+                    written += n;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    self.write_blocked = true;
+                    return Some(written);
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return None,
+            }
+        }
+        self.out.buf.clear();
+        self.wpos = 0;
+        if self.out.buf.capacity() > 1 << 20 {
+            self.out.buf = Vec::with_capacity(IOBUF);
+        }
+        Some(written)
+    }
+
+    /// Runs every complete command in the input. Returns the number run.
+    pub fn run_batch(&mut self, st: &mut State, now_ms: i64) -> usize {
+        let limits = Limits { max_bulk_len: st.cfg.proto_max_bulk_len, auth_required: !self.client.authenticated };
+        let mut pos = 0usize;
+        let mut ran = 0;
+        // A blocked client runs nothing until the engine unblocks it; its
+        // pipelined commands wait in the buffer.
+        while !self.client.has(client::BLOCKED) {
+            let input = &self.rbuf[pos..];
+            match self.parser.parse(input, &limits) {
+                Ok(Parsed::Incomplete { need }) => {
+                    self.need = need;
+                    break;
+                }
+                Ok(Parsed::Empty { consumed }) => pos += consumed,
+                Ok(Parsed::Command { consumed }) => {
+                    let mut argv: Vec<&[u8]> = recycle(std::mem::take(&mut self.argv_store));
+                    argv.extend(self.parser.args(input));
+                    let mark = self.out.buf.len();
+                    execute(st, &mut self.client, &mut self.out, &argv, now_ms);
+                    self.argv_store = recycle(argv);
+                    ran += 1;
+                    let c = &mut self.client;
+                    if c.flags & (client::REPLY_OFF | client::REPLY_SKIP) != 0 {
+                        self.out.buf.truncate(mark);
+                    }
+                    c.flags &= !client::REPLY_SKIP;
+                    if c.has(client::REPLY_SKIP_NEXT) {
+                        c.flags = (c.flags & !client::REPLY_SKIP_NEXT) | client::REPLY_SKIP;
+                    }
+                    pos += consumed;
+                    if c.has(client::CLOSE_AFTER_REPLY) || st.shutdown.is_some() {
+                        self.closing = Closing::AfterWrite;
+                        break;
+                    }
+                }
+                Err(e) => {
+                    self.out.error(&format!("ERR {}", e.0));
+                    st.count_error("ERR");
+                    crate::verbose!(
+                        "Protocol error ({}) from client: id={} addr={}",
+                        e.0,
+                        self.client.id,
+                        self.client.addr
+                    );
+                    self.closing = Closing::AfterWrite;
+                    break;
+                }
+            }
+        }
+        self.rbuf.advance(pos);
+        if self.rbuf.is_empty() && self.rbuf.capacity() > 1 << 20 {
+            self.rbuf = BytesMut::with_capacity(IOBUF);
+        }
+        ran
+    }
+
+    /// Bytes held by a partially received command (CLIENT LIST argv-mem).
+    pub fn pending_args(&self) -> usize {
+        self.parser.pending_args()
+    }
+}

@@ -1,0 +1,212 @@
+//! Listening sockets, worker threads and the periodic jobs.
+//!
+//! Threading model: `io-threads` worker threads (default: the CPUs this
+//! process may run on), each running its own event loop (worker.rs) over the
+//! same listening sockets. Commands run under one lock over the engine
+//! state, taken once per pass of a worker's loop; reading, parsing and
+//! writing happen outside it. A separate thread runs the periodic jobs and
+//! signal handling on tokio. See docs/ARCHITECTURE.md.
+
+pub mod conn;
+mod worker;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use ferrokv_engine::exec::unix_ms;
+use ferrokv_engine::expire::{self, Cycle, Params};
+use ferrokv_engine::state::ShutdownMode;
+use ferrokv_engine::State;
+
+/// Why the server stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// SHUTDOWN.
+    Command(ShutdownMode),
+    /// SIGTERM or SIGINT.
+    Signal(&'static str),
+}
+
+/// What all threads share.
+pub struct Shared {
+    state: Mutex<State>,
+    stop: Mutex<mpsc::Sender<Stop>>,
+}
+
+impl Shared {
+    /// The engine state. A panic while it was held aborts the process (see
+    /// main), so a poisoned lock is never observed in practice.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn request_shutdown(&self, mode: ShutdownMode) {
+        let _ = self.stop.lock().unwrap_or_else(|e| e.into_inner()).send(Stop::Command(mode));
+    }
+
+    fn signal(&self, name: &'static str) {
+        let _ = self.stop.lock().unwrap_or_else(|e| e.into_inner()).send(Stop::Signal(name));
+    }
+}
+
+/// One address of the `bind` list.
+struct BindAddr {
+    ip: IpAddr,
+    optional: bool,
+    text: String,
+}
+
+fn parse_bind(list: &str) -> Vec<BindAddr> {
+    list.split_whitespace()
+        .filter_map(|a| {
+            let (optional, a) = match a.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, a),
+            };
+            let ip = match a {
+                "*" => IpAddr::from([0, 0, 0, 0]),
+                "::*" => IpAddr::from([0u16; 8]),
+                other => other.parse().ok()?,
+            };
+            Some(BindAddr { ip, optional, text: a.to_string() })
+        })
+        .collect()
+}
+
+/// Opens the listening sockets for `bind` and `port`.
+pub fn listen(bind: &str, port: u16, backlog: i32) -> Result<Vec<std::net::TcpListener>, String> {
+    use socket2::{Domain, Socket, Type};
+    let mut out = Vec::new();
+    for b in parse_bind(bind) {
+        let addr = SocketAddr::new(b.ip, port);
+        let attempt = (|| -> std::io::Result<std::net::TcpListener> {
+            let s = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+            s.set_reuse_address(true)?;
+            if addr.is_ipv6() {
+                s.set_only_v6(true)?;
+            }
+            s.bind(&addr.into())?;
+            s.listen(backlog)?;
+            s.set_nonblocking(true)?;
+            Ok(s.into())
+        })();
+        match attempt {
+            Ok(l) => out.push(l),
+            Err(e)
+                if b.optional && matches!(e.raw_os_error(), Some(libc::EADDRNOTAVAIL) | Some(libc::EAFNOSUPPORT)) =>
+            {
+                crate::verbose!("Skipping optional bind address {}: {e}", b.text);
+            }
+            Err(e) => {
+                return Err(format!(
+                    "Warning: Could not create server TCP listening socket {}:{port}: bind: {e}",
+                    b.text
+                ));
+            }
+        }
+    }
+    if out.is_empty() && !bind.trim().is_empty() {
+        return Err(format!("Failed listening on port {port} (tcp), aborting."));
+    }
+    Ok(out)
+}
+
+pub(crate) const DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+pub(crate) fn set_keepalive(sock: &mio::net::TcpStream, secs: i64) {
+    if secs <= 0 {
+        return;
+    }
+    let s = socket2::SockRef::from(sock);
+    let ka = socket2::TcpKeepalive::new()
+        .with_time(Duration::from_secs(secs as u64))
+        .with_interval(Duration::from_secs((secs as u64 / 3).max(1)))
+        .with_retries(3);
+    let _ = s.set_tcp_keepalive(&ka);
+}
+
+/// Periodic work: active expiry, instantaneous metrics, idle timeouts.
+async fn cron(shared: Arc<Shared>) {
+    let mut fast = false;
+    loop {
+        let (period, acceptable) = {
+            let st = shared.lock();
+            (
+                Duration::from_millis((1000 / st.cfg.hz.max(1)) as u64),
+                Params::new(st.cfg.active_expire_effort).acceptable_stale,
+            )
+        };
+        tokio::time::sleep(if fast { Duration::from_millis(10) } else { period }).await;
+        let now = unix_ms();
+        let mut st = shared.lock();
+        let report = expire::run(&mut st, now, if fast { Cycle::Fast } else { Cycle::Slow });
+        fast = report.wants_more(acceptable);
+        if fast {
+            continue;
+        }
+        let (cmds, input, output) = (st.stats.commands_processed, st.stats.net_input_bytes, st.stats.net_output_bytes);
+        st.ops_metric.sample(cmds, now);
+        st.input_metric.sample(input, now);
+        st.output_metric.sample(output, now);
+        let timeout = st.cfg.timeout;
+        let (mut max_in, mut max_out) = (0, 0);
+        for c in st.clients.values_mut() {
+            max_in = max_in.max(c.qbuf);
+            max_out = max_out.max(c.obl);
+            let blocked = c.flags & ferrokv_engine::client::BLOCKED != 0;
+            if timeout > 0 && !c.monitor && !blocked && now - c.last_interaction_ms > timeout * 1000 {
+                crate::verbose!("Closing idle client id={}", c.id);
+                c.kill();
+            }
+        }
+        let slot = ((now / 1000) % 8) as usize;
+        if st.recent_max_buffers_second != now / 1000 {
+            st.recent_max_buffers_second = now / 1000;
+            st.recent_max_buffers[slot] = (0, 0);
+        }
+        let cur = &mut st.recent_max_buffers[slot];
+        *cur = (cur.0.max(max_in), cur.1.max(max_out));
+        crate::log::set_level(st.cfg.loglevel);
+    }
+}
+
+async fn signals(shared: Arc<Shared>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        return;
+    };
+    let name = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    shared.signal(name);
+}
+
+/// Starts the workers and blocks until a shutdown is requested.
+pub fn run(state: State, listeners: Vec<std::net::TcpListener>, threads: usize) -> Stop {
+    let (tx, rx) = mpsc::channel();
+    let shared = Arc::new(Shared { state: Mutex::new(state), stop: Mutex::new(tx) });
+    for w in 0..threads.max(1) {
+        let shared = shared.clone();
+        let ls: Vec<std::net::TcpListener> = listeners.iter().map(|l| l.try_clone().expect("clone listener")).collect();
+        std::thread::Builder::new()
+            .name(format!("ferrokv-w{w}"))
+            .spawn(move || worker::run(shared, ls))
+            .expect("spawn worker thread");
+    }
+    drop(listeners);
+    let bg = shared.clone();
+    std::thread::Builder::new()
+        .name("ferrokv-cron".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+            rt.block_on(async move {
+                tokio::spawn(signals(bg.clone()));
+                cron(bg).await;
+            });
+        })
+        .expect("spawn cron thread");
+    rx.recv().unwrap_or(Stop::Signal("channel closed"))
+}

@@ -1,0 +1,356 @@
+//! A worker thread's event loop, shaped like Redis's: poll once, read every
+//! ready socket, run all their commands under one acquisition of the engine
+//! lock, write every reply, poll again.
+//!
+//! Writing all replies at the end of a pass means clients answer while the
+//! worker is still writing, so the next poll usually finds work instead of
+//! sleeping; on loopback a sleeping server makes the client's next send pay
+//! for waking it. It also takes the engine lock once per pass rather than
+//! once per connection.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use ferrokv_engine::client::{Client, ClientInfo, BLOCKED, LOCAL};
+use ferrokv_engine::exec::unix_ms;
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use super::conn::{Closing, Conn, ReadOutcome};
+use super::{set_keepalive, Shared, DENIED};
+
+const WAKER: Token = Token(usize::MAX);
+
+fn listener_token(i: usize) -> Token {
+    Token(usize::MAX - 1 - i)
+}
+
+/// Connections by slot (the slot is the poll token).
+#[derive(Default)]
+struct Slots {
+    conns: Vec<Option<Conn>>,
+    free: Vec<usize>,
+}
+
+impl Slots {
+    fn insert(&mut self, c: Conn) -> usize {
+        match self.free.pop() {
+            Some(i) => {
+                self.conns[i] = Some(c);
+                i
+            }
+            None => {
+                self.conns.push(Some(c));
+                self.conns.len() - 1
+            }
+        }
+    }
+
+    fn get(&mut self, i: usize) -> Option<&mut Conn> {
+        self.conns.get_mut(i).and_then(Option::as_mut)
+    }
+
+    fn remove(&mut self, i: usize) -> Option<Conn> {
+        let c = self.conns.get_mut(i)?.take();
+        if c.is_some() {
+            self.free.push(i);
+        }
+        c
+    }
+}
+
+/// What a worker needs to hand out wake-ups for its connections.
+#[derive(Clone)]
+struct Wakeups {
+    inbox: Arc<Mutex<Vec<usize>>>,
+    waker: Arc<Waker>,
+}
+
+impl Wakeups {
+    fn for_slot(&self, slot: usize) -> ferrokv_engine::client::Waker {
+        let w = self.clone();
+        Arc::new(move || {
+            w.inbox.lock().unwrap_or_else(|e| e.into_inner()).push(slot);
+            let _ = w.waker.wake();
+        })
+    }
+}
+
+/// Runs a worker until the process exits.
+pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
+    let mut poll = Poll::new().expect("epoll instance");
+    let mut ls: Vec<TcpListener> = listeners.into_iter().map(TcpListener::from_std).collect();
+    for (i, l) in ls.iter_mut().enumerate() {
+        poll.registry().register(l, listener_token(i), Interest::READABLE).expect("register listener");
+    }
+    let wakeups = Wakeups {
+        inbox: Arc::new(Mutex::new(Vec::new())),
+        waker: Arc::new(Waker::new(poll.registry(), WAKER).expect("waker")),
+    };
+    let mut slots = Slots::default();
+    let mut events = Events::with_capacity(1024);
+    let mut active: Vec<usize> = Vec::new();
+    let mut carry: Vec<usize> = Vec::new();
+    let mut listening: Vec<usize> = Vec::new();
+    let (mut out_bytes, mut writes) = (0u64, 0u64);
+    // Deadlines of blocked connections: (ms since the epoch, slot). Entries
+    // whose connection is no longer blocked with that deadline are stale
+    // and skipped.
+    let mut timers: BinaryHeap<Reverse<(i64, usize)>> = BinaryHeap::new();
+    loop {
+        let timeout = if !carry.is_empty() {
+            Some(std::time::Duration::ZERO)
+        } else {
+            timers.peek().map(|Reverse((t, _))| std::time::Duration::from_millis((t - unix_ms()).max(0) as u64))
+        };
+        if let Err(e) = poll.poll(&mut events, timeout) {
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                crate::warning!("epoll_wait: {e}");
+            }
+            continue;
+        }
+        active.clear();
+        active.append(&mut carry);
+        listening.clear();
+        for ev in events.iter() {
+            match ev.token() {
+                WAKER => active.append(&mut wakeups.inbox.lock().unwrap_or_else(|e| e.into_inner())),
+                Token(t) if t > usize::MAX - 1 - ls.len() => listening.push(usize::MAX - 1 - t),
+                Token(slot) => {
+                    if let Some(c) = slots.get(slot) {
+                        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                            c.readable = true;
+                        }
+                        if ev.is_writable() {
+                            c.write_blocked = false;
+                        }
+                        active.push(slot);
+                    }
+                }
+            }
+        }
+        for &i in &listening {
+            accept(&shared, &mut ls[i], &poll, &mut slots, &wakeups, &mut active);
+        }
+        let now = unix_ms();
+        while let Some(&Reverse((t, slot))) = timers.peek() {
+            if t > now {
+                break;
+            }
+            timers.pop();
+            active.push(slot);
+        }
+        active.sort_unstable();
+        active.dedup();
+
+        // Read every ready socket.
+        for &slot in &active {
+            let Some(c) = slots.get(slot) else { continue };
+            if c.readable && !c.write_blocked && c.closing == Closing::No {
+                match c.read() {
+                    ReadOutcome::Drained => c.readable = false,
+                    ReadOutcome::More => carry.push(slot),
+                    ReadOutcome::Closed => c.closing = Closing::Now,
+                }
+            }
+        }
+
+        // Run their commands under one acquisition of the lock.
+        {
+            let mut st = shared.lock();
+            st.stats.net_output_bytes += out_bytes;
+            st.stats.writes_processed += writes;
+            (out_bytes, writes) = (0, 0);
+            for &slot in &active {
+                let Some(c) = slots.get(slot) else { continue };
+                let id = c.client.id;
+                let got_input = c.pending_in > 0;
+                st.stats.net_input_bytes += c.pending_in;
+                c.pending_in = 0;
+                let Some(info) = st.clients.get_mut(&id) else {
+                    c.closing = Closing::Now;
+                    continue;
+                };
+                if info.kill {
+                    c.closing = Closing::Now;
+                    continue;
+                }
+                let was_blocked = c.client.has(BLOCKED);
+                if was_blocked && !info.unblocked {
+                    ferrokv_engine::blocking::expire(&mut st, id, c.client.block_deadline, now);
+                }
+                let Some(info) = st.clients.get_mut(&id) else { continue };
+                if !info.outbox.is_empty() {
+                    c.out.buf.extend_from_slice(&info.outbox);
+                    info.outbox.clear();
+                }
+                let resumed = was_blocked && info.unblocked;
+                if resumed {
+                    info.unblocked = false;
+                    c.client.flags &= !BLOCKED;
+                    c.client.block_deadline = 0;
+                }
+                if resumed && !got_input && !c.rbuf.is_empty() && c.closing == Closing::No {
+                    // Commands pipelined behind the blocking one run now.
+                    c.run_batch(&mut st, now);
+                }
+                if got_input {
+                    st.stats.reads_processed += 1;
+                    if c.rbuf.len() as i64 > st.cfg.query_buffer_limit {
+                        crate::warning!(
+                            "Closing client that reached max query buffer length: id={} addr={} qbuf={}",
+                            id,
+                            c.client.addr,
+                            c.rbuf.len()
+                        );
+                        c.closing = Closing::Now;
+                        continue;
+                    }
+                    if c.closing == Closing::No {
+                        c.run_batch(&mut st, now);
+                    }
+                }
+                let limit = st.cfg.obuf_limits[0];
+                if limit.hard > 0 && (c.out.buf.len() - c.wpos) as i64 > limit.hard {
+                    crate::warning!(
+                        "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                        id,
+                        c.client.addr
+                    );
+                    c.closing = Closing::Now;
+                }
+                if c.client.has(BLOCKED) && c.client.block_deadline > 0 && (!was_blocked || resumed) {
+                    timers.push(Reverse((c.client.block_deadline, slot)));
+                }
+                if let Some(info) = st.clients.get_mut(&id) {
+                    info.db = c.client.db;
+                    info.resp = c.out.proto.number();
+                    info.flags = c.client.flags;
+                    info.last_cmd = c.client.last_cmd;
+                    if got_input {
+                        info.last_interaction_ms = now;
+                    }
+                    info.qbuf = c.rbuf.len();
+                    info.qbuf_free = c.rbuf.capacity() - c.rbuf.len();
+                    info.argv_mem = c.pending_args();
+                    info.obl = c.out.buf.len() - c.wpos;
+                    info.omem = c.out.buf.capacity();
+                }
+            }
+            if let Some(mode) = st.shutdown.take() {
+                shared.request_shutdown(mode);
+            }
+        }
+
+        // Write every reply, then close what must close.
+        let mut closed: Vec<u64> = Vec::new();
+        for &slot in &active {
+            let Some(c) = slots.get(slot) else { continue };
+            if c.closing != Closing::Now && c.has_output() && !c.write_blocked {
+                match c.flush() {
+                    Some(n) => {
+                        out_bytes += n as u64;
+                        writes += 1;
+                    }
+                    None => c.closing = Closing::Now,
+                }
+            }
+            let done = match c.closing {
+                Closing::Now => true,
+                Closing::AfterWrite => !c.has_output(),
+                Closing::No => false,
+            };
+            if done {
+                if let Some(mut c) = slots.remove(slot) {
+                    let _ = poll.registry().deregister(&mut c.stream);
+                    closed.push(c.client.id);
+                }
+            }
+        }
+        if !closed.is_empty() {
+            let mut st = shared.lock();
+            for id in closed {
+                st.unregister_client(id);
+            }
+        }
+    }
+}
+
+/// Accepts every pending connection on `l`, admitting them under one lock.
+fn accept(
+    shared: &Shared,
+    l: &mut TcpListener,
+    poll: &Poll,
+    slots: &mut Slots,
+    wakeups: &Wakeups,
+    active: &mut Vec<usize>,
+) {
+    let mut pending: Vec<(mio::net::TcpStream, SocketAddr)> = Vec::new();
+    loop {
+        match l.accept() {
+            Ok(s) => pending.push(s),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                crate::warning!("Accepting client connection: {e}");
+                // EMFILE and friends: give connections a moment to close.
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                break;
+            }
+        }
+    }
+    if pending.is_empty() {
+        return;
+    }
+    let now = unix_ms();
+    let mut st = shared.lock();
+    for (mut sock, peer) in pending {
+        let _ = sock.set_nodelay(true);
+        set_keepalive(&sock, st.cfg.tcp_keepalive);
+        let local = peer.ip().is_loopback();
+        if st.clients.len() as i64 >= st.cfg.maxclients {
+            st.stats.rejected_connections += 1;
+            let _ = std::io::Write::write(&mut sock, b"-ERR max number of clients reached\r\n");
+            continue;
+        }
+        if st.cfg.protected_mode && st.cfg.requirepass.is_empty() && !local {
+            st.stats.rejected_connections += 1;
+            let _ = std::io::Write::write(&mut sock, DENIED.as_bytes());
+            continue;
+        }
+        st.stats.connections_received += 1;
+        let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let fd = {
+            use std::os::fd::AsRawFd;
+            sock.as_raw_fd() as i64
+        };
+        let id = st.register_client(ClientInfo {
+            addr: peer.to_string(),
+            laddr,
+            fd,
+            created_ms: now,
+            last_interaction_ms: now,
+            resp: 2,
+            last_cmd: "NULL",
+            ..Default::default()
+        });
+        let mut client = Client::new(id, peer.to_string());
+        client.authenticated = st.cfg.requirepass.is_empty();
+        if local {
+            client.flags |= LOCAL;
+        }
+        let slot = slots.insert(Conn::new(sock, client));
+        let c = slots.get(slot).expect("just inserted");
+        if poll.registry().register(&mut c.stream, Token(slot), Interest::READABLE | Interest::WRITABLE).is_err() {
+            slots.remove(slot);
+            st.unregister_client(id);
+            continue;
+        }
+        if let Some(info) = st.clients.get_mut(&id) {
+            info.waker = Some(wakeups.for_slot(slot));
+        }
+        active.push(slot);
+    }
+}

@@ -1,0 +1,73 @@
+//! Probes of the process and machine for INFO, supplied to the engine.
+
+use ferrokv_engine::state::{AllocStats, Platform, Rusage};
+
+fn tv(t: libc::timeval) -> f64 {
+    t.tv_sec as f64 + t.tv_usec as f64 / 1e6
+}
+
+fn rusage() -> Rusage {
+    // Safety: getrusage fills the structs we own.
+    let (mut me, mut kids): (libc::rusage, libc::rusage) = unsafe { (std::mem::zeroed(), std::mem::zeroed()) };
+    unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, &mut me);
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut kids);
+    }
+    Rusage {
+        user: tv(me.ru_utime),
+        sys: tv(me.ru_stime),
+        user_children: tv(kids.ru_utime),
+        sys_children: tv(kids.ru_stime),
+    }
+}
+
+/// Resident set size from /proc/self/statm.
+pub fn rss() -> u64 {
+    let pages: u64 = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse().ok()))
+        .unwrap_or(0);
+    // Safety: sysconf has no preconditions.
+    pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
+}
+
+fn alloc() -> AllocStats {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    let _ = epoch::advance();
+    AllocStats {
+        allocated: stats::allocated::read().unwrap_or(0) as u64,
+        active: stats::active::read().unwrap_or(0) as u64,
+        resident: stats::resident::read().unwrap_or(0) as u64,
+    }
+}
+
+fn total_memory() -> u64 {
+    // Safety: sysconf has no preconditions.
+    unsafe { libc::sysconf(libc::_SC_PHYS_PAGES) as u64 * libc::sysconf(libc::_SC_PAGESIZE) as u64 }
+}
+
+/// The probes of this process.
+pub fn platform() -> Platform {
+    Platform { rusage, rss, alloc, allocator_name: "jemalloc-5.3.0", total_memory }
+}
+
+/// `uname -srm`.
+pub fn os() -> String {
+    // Safety: uname fills the struct we own; the fields are NUL-terminated.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return "unknown".into();
+    }
+    let f = |b: &[libc::c_char]| unsafe { std::ffi::CStr::from_ptr(b.as_ptr()) }.to_string_lossy().into_owned();
+    format!("{} {} {}", f(&u.sysname), f(&u.release), f(&u.machine))
+}
+
+/// 40 random hex characters (run id, replication id).
+pub fn random_hex40() -> String {
+    let mut bytes = [0u8; 20];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        let _ = f.read_exact(&mut bytes);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,6 @@
+//! Differential tests: the same commands sent to ferrokv and to the oracle
+//! redis-server (Debian's 7.0), replies compared.
+
+mod collections;
+mod command_table;
+mod strings_keys;

@@ -1,0 +1,257 @@
+//! Server-side commands and process behaviour: INFO, CONFIG, SLOWLOG,
+//! MONITOR, CLIENT, DEBUG gating, OOM, SHUTDOWN, start-up arguments.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use ferrokv_resp::Frame;
+use ferrokv_testkit::{bulk, err, ferrokv_bin, free_port, simple, Server};
+
+fn text(f: Frame) -> String {
+    String::from_utf8(f.as_bytes().expect("string reply").to_vec()).unwrap()
+}
+
+fn field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
+    info.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
+}
+
+#[test]
+fn info_sections_and_fields() {
+    let s = Server::ferrokv(&[]);
+    let mut c = s.connect();
+    c.cmd(&["SET", "a", "1"]);
+    c.cmd(&["SET", "b", "2", "EX", "100"]);
+    c.cmd(&["GET", "a"]);
+    c.cmd(&["GET", "missing"]);
+    c.cmd(&["INCR", "b", "extra"]);
+    let info = text(c.cmd(&["INFO"]));
+    for section in [
+        "# Server",
+        "# Clients",
+        "# Memory",
+        "# Persistence",
+        "# Stats",
+        "# Replication",
+        "# CPU",
+        "# Errorstats",
+        "# Keyspace",
+    ] {
+        assert!(info.contains(section), "missing {section}");
+    }
+    assert_eq!(field(&info, "tcp_port"), Some(s.port.to_string().as_str()));
+    assert_eq!(field(&info, "db0"), Some("keys=2,expires=1,avg_ttl=0"));
+    assert_eq!(field(&info, "keyspace_hits"), Some("1"));
+    assert_eq!(field(&info, "keyspace_misses"), Some("1"));
+    assert_eq!(field(&info, "errorstat_ERR"), Some("count=1"));
+    // The harness's readiness probe may not have been reaped yet.
+    assert!(ferrokv_testkit::wait_for(Duration::from_secs(5), || {
+        field(&text(c.cmd(&["INFO", "clients"])), "connected_clients") == Some("1")
+    }));
+    assert!(field(&info, "used_memory").unwrap().parse::<u64>().unwrap() > 0);
+    assert!(field(&info, "used_memory_rss").unwrap().parse::<u64>().unwrap() > 0);
+    let stats = text(c.cmd(&["INFO", "commandstats"]));
+    assert!(stats.starts_with("# Commandstats\r\ncmdstat_"), "{stats}");
+    assert!(stats.contains("cmdstat_get:calls=2,"));
+    assert!(stats.contains("cmdstat_incr:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0"));
+    assert_eq!(text(c.cmd(&["INFO", "nosuchsection"])), "");
+}
+
+#[test]
+fn config_get_and_set() {
+    let s = Server::ferrokv(&[]);
+    let mut c = s.connect();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "10mb"]), simple("OK"));
+    assert_eq!(c.cmd(&["CONFIG", "GET", "maxmemory"]), Frame::Array(vec![bulk("maxmemory"), bulk("10485760")]));
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "maxmemory", "abc"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value")
+    );
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "nosuch", "1"]),
+        err("ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'")
+    );
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "daemonize", "yes"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config")
+    );
+    // All or nothing.
+    assert!(matches!(c.cmd(&["CONFIG", "SET", "maxmemory", "20mb", "timeout", "x"]), Frame::Error(_)));
+    assert_eq!(c.cmd(&["CONFIG", "GET", "maxmemory"]), Frame::Array(vec![bulk("maxmemory"), bulk("10485760")]));
+    let Frame::Array(all) = c.cmd(&["CONFIG", "GET", "*"]) else { panic!() };
+    assert!(all.len() > 60 && all.len() % 2 == 0);
+    assert_eq!(c.cmd(&["CONFIG", "RESETSTAT"]), simple("OK"));
+}
+
+#[test]
+fn slowlog_records_and_truncates() {
+    let s = Server::ferrokv(&["--slowlog-log-slower-than", "0"]);
+    let mut c = s.connect();
+    c.cmd(&["SET", "k", &"v".repeat(200)]);
+    let Frame::Array(entries) = c.cmd(&["SLOWLOG", "GET", "1"]) else { panic!() };
+    let Frame::Array(e) = &entries[0] else { panic!() };
+    assert_eq!(e.len(), 6);
+    let Frame::Array(args) = &e[3] else { panic!() };
+    assert_eq!(args[0], bulk("SET"));
+    assert!(args[2].as_bytes().unwrap().ends_with(b"... (72 more bytes)"));
+    assert!(matches!(c.cmd(&["SLOWLOG", "LEN"]), Frame::Integer(n) if n >= 1));
+    assert_eq!(c.cmd(&["SLOWLOG", "RESET"]), simple("OK"));
+    assert_eq!(c.cmd(&["SLOWLOG", "GET", "x"]), err("ERR count should be greater than or equal to -1"));
+}
+
+#[test]
+fn monitor_streams_other_clients_commands() {
+    let s = Server::ferrokv(&[]);
+    let mut m = s.connect();
+    assert_eq!(m.cmd(&["MONITOR"]), simple("OK"));
+    let mut c = s.connect();
+    c.cmd(&["SELECT", "2"]);
+    c.cmd(&["SET", "x", "a\"b"]);
+    let first = text(m.read());
+    assert!(first.ends_with(r#""SELECT" "2""#), "{first}");
+    assert!(first.contains(" [2 127.0.0.1:"), "{first}");
+    let second = text(m.read());
+    assert!(second.ends_with(r#"] "SET" "x" "a\"b""#), "{second}");
+    // Admin commands are not shown.
+    c.cmd(&["CONFIG", "GET", "port"]);
+    c.cmd(&["PING"]);
+    assert!(text(m.read()).ends_with("\"PING\""));
+}
+
+#[test]
+fn client_name_list_kill() {
+    let s = Server::ferrokv(&[]);
+    let mut a = s.connect();
+    let mut b = s.connect();
+    assert_eq!(a.cmd(&["CLIENT", "SETNAME", "alpha"]), simple("OK"));
+    assert_eq!(a.cmd(&["CLIENT", "GETNAME"]), bulk("alpha"));
+    assert_eq!(
+        a.cmd(&["CLIENT", "SETNAME", "a b"]),
+        err("ERR Client names cannot contain spaces, newlines or special characters.")
+    );
+    let Frame::Integer(id_a) = a.cmd(&["CLIENT", "ID"]) else { panic!() };
+    let list = text(b.cmd(&["CLIENT", "LIST"]));
+    assert_eq!(list.lines().count(), 2);
+    assert!(list.contains(&format!("id={id_a} ")) && list.contains(" name=alpha "), "{list}");
+    assert_eq!(b.cmd(&["CLIENT", "KILL", "ID", &id_a.to_string()]), Frame::Integer(1));
+    assert!(a.is_closed());
+    assert_eq!(b.cmd(&["CLIENT", "KILL", "1.2.3.4:5"]), err("ERR No such client"));
+    assert_eq!(b.cmd(&["CLIENT", "NOPE"]), err("ERR unknown subcommand 'NOPE'. Try CLIENT HELP."));
+}
+
+#[test]
+fn debug_is_gated_like_redis() {
+    let s = Server::ferrokv(&[]);
+    let mut c = s.connect();
+    assert_eq!(
+        c.cmd(&["DEBUG", "DIGEST"]),
+        err("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")
+    );
+    let s = Server::ferrokv(&["--enable-debug-command", "local"]);
+    let mut c = s.connect();
+    assert_eq!(c.cmd(&["DEBUG", "DIGEST"]), simple("0000000000000000000000000000000000000000"));
+    c.cmd(&["SET", "s", "hello"]);
+    assert_eq!(
+        c.cmd(&["DEBUG", "DIGEST-VALUE", "s"]),
+        Frame::Array(vec![simple("36b23a1456b2dce2c3ed252c456761301dba8060")])
+    );
+    assert!(text(c.cmd(&["DEBUG", "OBJECT", "s"])).contains("encoding:embstr"));
+    assert_eq!(c.cmd(&["DEBUG", "SLEEP", "0.01"]), simple("OK"));
+}
+
+#[test]
+fn maxmemory_refuses_writes_with_oom() {
+    // One byte: any server is over it.
+    let s = Server::ferrokv(&["--maxmemory", "1"]);
+    let mut c = s.connect();
+    assert_eq!(c.cmd(&["SET", "k", "v"]), err("OOM command not allowed when used memory > 'maxmemory'."));
+    assert_eq!(c.cmd(&["GET", "k"]), Frame::NullBulk);
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "0"]), simple("OK"));
+    assert_eq!(c.cmd(&["SET", "k", "v"]), simple("OK"));
+}
+
+#[test]
+fn shutdown_nosave_stops_the_process() {
+    let mut s = Server::ferrokv(&[]);
+    let mut c = s.connect();
+    assert_eq!(c.cmd(&["SHUTDOWN", "ABORT"]), err("ERR No shutdown in progress."));
+    c.send_raw(&ferrokv_testkit::Conn::encode(&[b"SHUTDOWN", b"NOSAVE"]));
+    assert!(c.is_closed());
+    assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0));
+}
+
+fn run_bin(args: &[&str]) -> (Option<i32>, String, String) {
+    let mut child = Command::new(ferrokv_bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ok = ferrokv_testkit::wait_for(Duration::from_secs(10), || matches!(child.try_wait(), Ok(Some(_))));
+    if !ok {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn unknown_options_are_fatal_at_startup() {
+    let port = free_port().to_string();
+    let (code, _, stderr) = run_bin(&["--port", &port, "--no-such-option", "1"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("*** FATAL CONFIG FILE ERROR"), "{stderr}");
+    assert!(stderr.contains(">>> 'no-such-option \"1\"'"), "{stderr}");
+    assert!(stderr.contains("Bad directive or wrong number of arguments"), "{stderr}");
+    let (code, _, stderr) = run_bin(&["--port", &port, "--maxmemory", "lots"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("argument must be a memory value"), "{stderr}");
+    let (code, stdout, _) = run_bin(&["--version"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("v=7.0.15"), "{stdout}");
+}
+
+#[test]
+fn config_file_and_command_line_combine() {
+    let dir = std::env::temp_dir().join(format!("ferrokv-conf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("ferrokv.conf");
+    std::fs::write(&conf, "# test config\nmaxmemory 5mb\ntimeout 7\nslowlog-max-len 3\n").unwrap();
+    let s = Server::ferrokv(&[conf.to_str().unwrap(), "--timeout", "9"]);
+    let mut c = s.connect();
+    assert_eq!(c.cmd(&["CONFIG", "GET", "maxmemory"]), Frame::Array(vec![bulk("maxmemory"), bulk("5242880")]));
+    assert_eq!(c.cmd(&["CONFIG", "GET", "timeout"]), Frame::Array(vec![bulk("timeout"), bulk("9")]));
+    let info = text(c.cmd(&["INFO", "server"]));
+    assert_eq!(field(&info, "config_file"), Some(conf.to_str().unwrap()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn idle_clients_time_out() {
+    let s = Server::ferrokv(&["--timeout", "1"]);
+    let mut c = s.connect();
+    assert_eq!(c.cmd(&["PING"]), simple("PONG"));
+    c.stream().set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert!(c.is_closed());
+}
+
+#[test]
+fn lazy_freeing_counts_like_redis() {
+    let s = Server::ferrokv(&["--enable-debug-command", "yes"]);
+    let mut c = s.connect();
+    assert_eq!(c.cmd(&["DEBUG", "POPULATE", "10000"]), simple("OK"));
+    // Strings are cheap to free: UNLINK frees them at once, as Redis does.
+    assert_eq!(c.cmd(&["UNLINK", "key:1", "key:2"]), Frame::Integer(2));
+    let lazyfreed = |c: &mut ferrokv_testkit::Conn| {
+        field(&text(c.cmd(&["INFO", "memory"])), "lazyfreed_objects").unwrap().to_string()
+    };
+    assert_eq!(lazyfreed(&mut c), "0");
+    // A whole database goes to the background thread, counted by keys.
+    assert_eq!(c.cmd(&["FLUSHALL", "ASYNC"]), simple("OK"));
+    assert_eq!(c.cmd(&["DBSIZE"]), Frame::Integer(0));
+    assert!(ferrokv_testkit::wait_for(Duration::from_secs(10), || lazyfreed(&mut c) == "9998"));
+}

@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""Memory of ferrokv and redis-server holding the same dataset.
+"""Memory of ferrokv and redis-server holding the same datasets.
 
-Each server is started fresh and filled through redis-cli --pipe with
-1,000,000 keys (key:000000000000 ...) holding 100-byte values; the script
-reports the RSS of both processes and the ratio ferrokv/redis (<= 1.0
-favours ferrokv).
+For each dataset both servers are started fresh and filled through
+redis-cli --pipe; the script reports the RSS of both processes and the ratio
+ferrokv/redis (<= 1.0 favours ferrokv). Datasets:
 
-Usage: benches/memory.py [--keys 1000000] [--ferrokv target/release/ferrokv-server]
+* strings:  1,000,000 keys (key:000000000000 ...) with 100-byte values
+* hashes:   100,000 hashes of 10 short fields
+* sets:     100,000 sets of 10 integers
+* zsets:    1,000 sorted sets of 1,000 members
+
+Usage: benches/memory.py [--datasets strings,hashes,sets,zsets] [--ferrokv target/release/ferrokv-server]
 """
 import argparse
 import os
+import random
 import shutil
 import subprocess
 import tempfile
@@ -17,13 +22,55 @@ import tempfile
 from side_by_side import Server, cli
 
 
-def fill_file(keys, size):
-    path = os.path.join(tempfile.mkdtemp(), "fill.resp")
+def resp(*args):
+    out = [f"*{len(args)}\r\n"]
+    for a in args:
+        a = str(a)
+        out.append(f"${len(a.encode())}\r\n{a}\r\n")
+    return "".join(out)
+
+
+def strings(keys=1_000_000, size=100):
     value = "x" * size
+    for i in range(keys):
+        yield resp("SET", "key:%012d" % i, value)
+
+
+def hashes(keys=100_000, fields=10):
+    for i in range(keys):
+        args = ["HSET", "hash:%08d" % i]
+        for f in range(fields):
+            args += [f"field{f}", f"value{i % 1000}-{f}"]
+        yield resp(*args)
+
+
+def sets(keys=100_000, members=10):
+    for i in range(keys):
+        yield resp("SADD", "set:%08d" % i, *(i * members + m for m in range(members)))
+
+
+def zsets(keys=1_000, members=1_000):
+    rng = random.Random(1)
+    for i in range(keys):
+        args = ["ZADD", "zset:%04d" % i]
+        for m in range(members):
+            args += [f"{rng.uniform(0, 1e6):.3f}", f"member:{m:06d}"]
+        yield resp(*args)
+
+
+DATASETS = {
+    "strings": ("1,000,000 keys with 100-byte values", strings, 1_000_000),
+    "hashes": ("100,000 hashes of 10 short fields", hashes, 100_000),
+    "sets": ("100,000 sets of 10 integers", sets, 100_000),
+    "zsets": ("1,000 sorted sets of 1,000 members", zsets, 1_000),
+}
+
+
+def fill_file(commands):
+    path = os.path.join(tempfile.mkdtemp(), "fill.resp")
     with open(path, "w") as f:
-        for i in range(keys):
-            k = "key:%012d" % i
-            f.write("*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, size, value))
+        for c in commands:
+            f.write(c)
     return path
 
 
@@ -41,18 +88,19 @@ def measure(name, binary, path, keys):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--keys", type=int, default=1_000_000)
-    ap.add_argument("--size", type=int, default=100)
+    ap.add_argument("--datasets", default=",".join(DATASETS))
     ap.add_argument("--ferrokv", default="target/release/ferrokv-server")
     ap.add_argument("--redis", default=shutil.which("redis-server") or "redis-server")
     args = ap.parse_args()
-    path = fill_file(args.keys, args.size)
-    try:
-        f = measure("ferrokv", args.ferrokv, path, args.keys)
-        r = measure("redis", args.redis, path, args.keys)
-    finally:
-        os.remove(path)
-    print(f"{args.keys:,} keys with {args.size}-byte values: ferrokv RSS {f / 2**20:.1f} MiB, redis RSS {r / 2**20:.1f} MiB, ratio {f / r:.2f}")
+    for name in args.datasets.split(","):
+        label, gen, keys = DATASETS[name]
+        path = fill_file(gen())
+        try:
+            f = measure("ferrokv", args.ferrokv, path, keys)
+            r = measure("redis", args.redis, path, keys)
+        finally:
+            os.remove(path)
+        print(f"{label}: ferrokv RSS {f / 2**20:.1f} MiB, redis RSS {r / 2**20:.1f} MiB, ratio {f / r:.2f}")
 
 
 if __name__ == "__main__":

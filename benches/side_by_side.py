@@ -13,7 +13,7 @@ several times. Each server is pinned to CPU 0 and redis-benchmark to CPU 1
 
 and the ratio ferrokv/redis of each. Ratios >= 1.0 favour ferrokv.
 
-Usage: benches/side_by_side.py [--runs 5] [--ferrokv target/release/ferrokv-server]
+Usage: benches/side_by_side.py [--runs 5] [--tests set,get,...] [--ferrokv target/release/ferrokv-server]
 """
 import argparse
 import json
@@ -25,7 +25,32 @@ import subprocess
 import sys
 import time
 
-TESTS = ["set", "get", "incr", "mset"]
+# (name shown, redis-benchmark arguments selecting the workload, share of the
+# request count). The collection tests run in this order on both servers, so
+# each sees the same data (LPOP/RPOP drain what LPUSH/RPUSH built).
+# LRANGE_* and ZRANGEBYSCORE read collections filled beforehand by `prepare`,
+# so only the reads are timed (redis-benchmark's own lrange tests would time
+# their LPUSH fill too).
+ZSET_MEMBERS = 10_000
+TESTS = [
+    ("set", ["-t", "set"], 1),
+    ("get", ["-t", "get"], 1),
+    ("incr", ["-t", "incr"], 1),
+    ("mset(10)", ["-t", "mset"], 0.25),
+    ("lpush", ["-t", "lpush"], 1),
+    ("rpush", ["-t", "rpush"], 1),
+    ("lpop", ["-t", "lpop"], 1),
+    ("rpop", ["-t", "rpop"], 1),
+    ("sadd", ["-t", "sadd"], 1),
+    ("spop", ["-t", "spop"], 1),
+    ("hset", ["-t", "hset"], 1),
+    ("zadd", ["-t", "zadd"], 1),
+    ("zpopmin", ["-t", "zpopmin"], 1),
+    ("lrange_100", ["LRANGE", "bench:list", "0", "99"], 0.25),
+    ("lrange_600", ["LRANGE", "bench:list", "0", "599"], 0.05),
+    # A leaderboard page: the 10 members from a random score up.
+    ("zrangebyscore", ["ZRANGEBYSCORE", "bench:zset", "__rand_int__", "+inf", "LIMIT", "0", "10"], 0.5),
+]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -73,11 +98,29 @@ class Server:
         self.proc.wait()
 
 
-def run_test(server, test, pipeline, requests):
+def prepare(server):
+    """The list read by LRANGE_* (600 100-byte elements, as redis-benchmark's
+    own fill makes) and the sorted set read by ZRANGEBYSCORE."""
+    lines = ["DEL bench:list bench:zset"]
+    value = "x" * 100
+    lines += ["RPUSH bench:list " + " ".join([value] * 100) for _ in range(6)]
+    for start in range(0, ZSET_MEMBERS, 500):
+        pairs = " ".join(f"{i} member:{i:06d}" for i in range(start, min(start + 500, ZSET_MEMBERS)))
+        lines.append("ZADD bench:zset " + pairs)
+    out = subprocess.run(["redis-cli", "-p", str(server.port)], input="\n".join(lines) + "\n", capture_output=True,
+                         text=True, timeout=60).stdout
+    assert cli(server.port, "LLEN", "bench:list").strip() == "600", out
+    assert cli(server.port, "ZCARD", "bench:zset").strip() == str(ZSET_MEMBERS), out
+
+
+def run_test(server, workload, pipeline, requests):
     before = server.cpu_seconds()
+    # __rand_int__ ranges over the sorted set's scores for ZRANGEBYSCORE and
+    # over 100,000 keys or members elsewhere.
+    rand = ZSET_MEMBERS if "bench:zset" in workload else 100_000
     out = subprocess.run(
         ["taskset", "-c", "1", "redis-benchmark", "-p", str(server.port), "-c", "50", "-n", str(requests), "-d", "100",
-         "-P", str(pipeline), "-t", test, "-r", "100000", "--csv"],
+         "-P", str(pipeline), "-r", str(rand), "--csv", *workload],
         capture_output=True, text=True, timeout=600,
     ).stdout
     cpu = server.cpu_seconds() - before
@@ -94,36 +137,37 @@ def main():
     ap.add_argument("--requests-p1", type=int, default=200_000)
     ap.add_argument("--requests-p16", type=int, default=2_000_000)
     ap.add_argument("--json", help="write raw results here")
+    ap.add_argument("--tests", help="comma-separated subset, e.g. set,lpush,zrangebyscore")
     args = ap.parse_args()
     if os.cpu_count() < 2:
         raise SystemExit("needs two CPUs: one for the server, one for redis-benchmark")
 
+    selected = [t for t in TESTS if not args.tests or t[0] in args.tests.split(",")]
     servers = [Server("ferrokv", args.ferrokv), Server("redis", args.redis)]
     results = {s.name: {} for s in servers}
     try:
+        for s in servers:
+            prepare(s)
         for run in range(args.runs):
             order = servers if run % 2 == 0 else servers[::-1]
             for pipeline in (1, 16):
-                for test in TESTS:
-                    n = args.requests_p1 if pipeline == 1 else args.requests_p16
-                    if test == "mset":
-                        n //= 4
+                for name, workload, share in selected:
+                    n = int((args.requests_p1 if pipeline == 1 else args.requests_p16) * share)
                     for s in order:
-                        r = run_test(s, test, pipeline, n)
-                        results[s.name].setdefault(f"{test} -P {pipeline}", []).append(r)
+                        r = run_test(s, workload, pipeline, n)
+                        results[s.name].setdefault(f"{name} -P {pipeline}", []).append(r)
             print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
     finally:
         for s in servers:
             s.stop()
 
     print(f"Median of {args.runs} alternating runs; servers on CPU 0, redis-benchmark on CPU 1; -c 50 -d 100 -r 100000.")
-    print(f"{'test':<14}{'ferrokv ops/s':>15}{'redis ops/s':>13}{'ratio':>7}{'ferrokv req/cpu-s':>19}{'redis req/cpu-s':>17}{'ratio':>7}")
+    print(f"{'test':<20}{'ferrokv ops/s':>15}{'redis ops/s':>13}{'ratio':>7}{'ferrokv req/cpu-s':>19}{'redis req/cpu-s':>17}{'ratio':>7}")
     for key in results["ferrokv"]:
         f, r = results["ferrokv"][key], results["redis"][key]
         fm, rm = statistics.median(x["rps"] for x in f), statistics.median(x["rps"] for x in r)
         fc, rc = statistics.median(x["req_per_cpu_s"] for x in f), statistics.median(x["req_per_cpu_s"] for x in r)
-        name = key.replace("mset", "mset(10)")
-        print(f"{name:<14}{fm:>15,.0f}{rm:>13,.0f}{fm / rm:>7.2f}{fc:>19,.0f}{rc:>17,.0f}{fc / rc:>7.2f}")
+        print(f"{key:<20}{fm:>15,.0f}{rm:>13,.0f}{fm / rm:>7.2f}{fc:>19,.0f}{rc:>17,.0f}{fc / rc:>7.2f}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=1)

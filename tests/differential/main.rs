@@ -4,3 +4,4 @@
 mod collections;
 mod command_table;
 mod strings_keys;
+mod transactions;

@@ -7,7 +7,7 @@ use ferrokv_resp::Frame;
 use ferrokv_testkit::{Conn, Server};
 use proptest::prelude::*;
 
-struct Pair {
+pub(crate) struct Pair {
     _fk: Server,
     _redis: Server,
     fk: Conn,
@@ -16,7 +16,7 @@ struct Pair {
 
 /// One pair of servers for the whole test binary (starting servers per case
 /// would dominate the run time).
-fn pair() -> &'static Mutex<Pair> {
+pub(crate) fn pair() -> &'static Mutex<Pair> {
     static PAIR: OnceLock<Mutex<Pair>> = OnceLock::new();
     PAIR.get_or_init(|| {
         let args = ["--enable-debug-command", "yes"];
@@ -28,7 +28,7 @@ fn pair() -> &'static Mutex<Pair> {
     })
 }
 
-const KEYS: &[&str] = &["k1", "k2", "k3", "{t}a", "{t}b"];
+pub(crate) const KEYS: &[&str] = &["k1", "k2", "k3", "{t}a", "{t}b"];
 const VALUES: &[&str] = &[
     "",
     "0",
@@ -74,7 +74,7 @@ const LCS_OPTS: &[&[&str]] =
     &[&[], &["LEN"], &["IDX"], &["IDX", "WITHMATCHLEN"], &["IDX", "MINMATCHLEN", "2"], &["LEN", "IDX"]];
 const COPY_OPTS: &[&[&str]] = &[&[], &["REPLACE"], &["DB", "1"], &["DB", "99"], &["DB", "x"]];
 
-fn key() -> impl Strategy<Value = String> {
+pub(crate) fn key() -> impl Strategy<Value = String> {
     prop::sample::select(KEYS).prop_map(str::to_string)
 }
 
@@ -131,7 +131,7 @@ fn bitfield_ops() -> impl Strategy<Value = Vec<String>> {
     prop::collection::vec(op, 0..4).prop_map(|v| v.concat())
 }
 
-fn cmd() -> impl Strategy<Value = Vec<String>> {
+pub(crate) fn cmd() -> impl Strategy<Value = Vec<String>> {
     let c = |name: &str, rest: Vec<String>| {
         let mut v = vec![name.to_string()];
         v.extend(rest);
@@ -248,6 +248,12 @@ fn cmd() -> impl Strategy<Value = Vec<String>> {
 /// running the same command are compared within a tolerance.
 fn same(cmd: &str, a: &Frame, b: &Frame) -> bool {
     match (cmd, a, b) {
+        // EXEC's replies are the queued commands' replies, each compared
+        // as its own command would be.
+        (_, Frame::Array(x), Frame::Array(y)) if cmd.starts_with("EXEC ") => {
+            let names: Vec<&str> = cmd.split(' ').skip(1).collect();
+            x.len() == y.len() && x.iter().zip(y).enumerate().all(|(i, (p, q))| same(names.get(i).unwrap_or(&""), p, q))
+        }
         ("TTL" | "EXPIRETIME", Frame::Integer(x), Frame::Integer(y)) => (x - y).abs() <= 1,
         ("PTTL" | "PEXPIRETIME", Frame::Integer(x), Frame::Integer(y)) => (x - y).abs() <= 1500,
         ("KEYS", Frame::Array(x), Frame::Array(y)) => {
@@ -262,18 +268,39 @@ fn same(cmd: &str, a: &Frame, b: &Frame) -> bool {
     }
 }
 
-fn run_case(p: &mut Pair, resp3: bool, cmds: &[Vec<String>]) -> Result<(), TestCaseError> {
+pub(crate) fn run_case(p: &mut Pair, resp3: bool, cmds: &[Vec<String>]) -> Result<(), TestCaseError> {
     for conn in [&mut p.fk, &mut p.redis] {
+        // A failed case may have left a transaction open.
+        conn.cmd(&["DISCARD"]);
         conn.cmd(&["FLUSHALL"]);
         conn.cmd(&["SELECT", "0"]);
         conn.cmd(&["HELLO", if resp3 { "3" } else { "2" }]);
     }
+    // Names of the commands queued since MULTI, to compare EXEC's replies.
+    let mut queued: Option<Vec<String>> = None;
     for (i, c) in cmds.iter().enumerate() {
         let args: Vec<&str> = c.iter().map(String::as_str).collect();
         let a = p.fk.cmd(&args);
         let b = p.redis.cmd(&args);
-        let name = c[0].to_ascii_uppercase();
+        let mut name = c[0].to_ascii_uppercase();
+        match name.as_str() {
+            "MULTI" if queued.is_none() => queued = Some(Vec::new()),
+            // Run at once (and refused) inside MULTI, never queued.
+            "MULTI" | "WATCH" => {}
+            "EXEC" => name = format!("EXEC {}", queued.take().unwrap_or_default().join(" ")),
+            "DISCARD" => queued = None,
+            _ => {
+                if let Some(q) = &mut queued {
+                    q.push(name.clone());
+                }
+            }
+        }
         prop_assert!(same(&name, &a, &b), "command #{i} {:?}\n ferrokv: {:?}\n   redis: {:?}", c, a, b);
+    }
+    // Leave no transaction or WATCH behind for the next case.
+    for conn in [&mut p.fk, &mut p.redis] {
+        conn.cmd(&["DISCARD"]);
+        conn.cmd(&["UNWATCH"]);
     }
     // A key written already expired (SET ... EXAT 1) stays in the dataset
     // until something reclaims it, and DEBUG DIGEST counts it: whether the
@@ -293,7 +320,7 @@ fn run_case(p: &mut Pair, resp3: bool, cmds: &[Vec<String>]) -> Result<(), TestC
     Ok(())
 }
 
-fn cases() -> u32 {
+pub(crate) fn cases() -> u32 {
     std::env::var("FERROKV_DIFF_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(200)
 }
 

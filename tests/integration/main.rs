@@ -6,4 +6,6 @@ mod commands;
 mod datatypes;
 mod expiry;
 mod protocol;
+mod pubsub;
 mod server;
+mod transactions;

@@ -30,6 +30,21 @@ pub const BLOCKED: u32 = 1 << 7;
 /// Flag: blocking commands must not block (inside MULTI/EXEC or a script):
 /// they behave like their non-blocking forms.
 pub const DENY_BLOCKING: u32 = 1 << 8;
+/// Flag: inside MULTI; commands are queued until EXEC.
+pub const MULTI: u32 = 1 << 9;
+/// Flag: a command was refused while queueing; EXEC fails with EXECABORT.
+pub const DIRTY_EXEC: u32 = 1 << 10;
+/// Flag: subscribed to at least one channel, pattern or shard channel.
+pub const PUBSUB: u32 = 1 << 11;
+
+/// A command queued by MULTI, resolved when it was queued.
+#[derive(Debug)]
+pub struct Queued {
+    /// The resolved command.
+    pub cmd: &'static crate::command::Command,
+    /// Its arguments.
+    pub argv: Vec<Vec<u8>>,
+}
 
 /// The connection's own state, handed to each command.
 #[derive(Debug)]
@@ -49,12 +64,23 @@ pub struct Client {
     /// While [`BLOCKED`]: when the wait times out, ms since the epoch (0 =
     /// never). The connection's event loop keeps this deadline.
     pub block_deadline: i64,
+    /// Commands queued since MULTI.
+    pub queued: Vec<Queued>,
 }
 
 impl Client {
     /// A fresh client.
     pub fn new(id: u64, addr: String) -> Self {
-        Client { id, db: 0, authenticated: true, flags: 0, addr, last_cmd: "NULL", block_deadline: 0 }
+        Client {
+            id,
+            db: 0,
+            authenticated: true,
+            flags: 0,
+            addr,
+            last_cmd: "NULL",
+            block_deadline: 0,
+            queued: Vec::new(),
+        }
     }
 
     /// True when flag `f` is set.
@@ -127,6 +153,11 @@ pub struct ClientInfo {
     pub outbox: Vec<u8>,
     /// Wakes the connection.
     pub waker: Option<Waker>,
+    /// Commands queued in MULTI, or -1 outside a transaction (CLIENT LIST `multi=`).
+    pub multi: i64,
+    /// Subscribed channels, patterns and shard channels (CLIENT LIST
+    /// `sub=`, `psub=`, `ssub=`).
+    pub subs: (usize, usize, usize),
     /// Set when the engine ended the connection's blocking wait (served,
     /// timed out, CLIENT UNBLOCK); the reply is in `outbox`.
     pub unblocked: bool,
@@ -139,11 +170,17 @@ impl std::fmt::Debug for ClientInfo {
 }
 
 impl ClientInfo {
-    /// Queues bytes for the connection and wakes it.
+    /// Queues bytes for the connection and wakes it. Only the first
+    /// delivery after the connection emptied its outbox wakes it: a
+    /// publisher sending many messages costs one wake-up per pass, not one
+    /// per message.
     pub fn deliver(&mut self, bytes: &[u8]) {
+        let was_empty = self.outbox.is_empty();
         self.outbox.extend_from_slice(bytes);
-        if let Some(w) = &self.waker {
-            w();
+        if was_empty {
+            if let Some(w) = &self.waker {
+                w();
+            }
         }
     }
 

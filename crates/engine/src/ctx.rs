@@ -25,6 +25,9 @@ pub struct Ctx<'a> {
     pub dirty: u64,
     /// Deterministic forms to propagate instead of the command as received.
     pub(crate) rewrite: Option<Vec<Vec<Vec<u8>>>>,
+    /// Keys the handler reports as modified, by database, in place of the
+    /// dispatcher's inference from the key specs (for WATCH).
+    pub(crate) signals: Option<Vec<(usize, Vec<u8>)>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -99,6 +102,19 @@ impl<'a> Ctx<'a> {
     /// express (HSET's pairs, MSET's pairs).
     pub fn arity_error(&self) -> crate::error::CmdError {
         crate::error::CmdError::err(format_args!("wrong number of arguments for '{}' command", self.cmd.fullname))
+    }
+
+    /// Reports `key` in database `db` as modified. Commands whose writes
+    /// the key specs cannot place (other databases: MOVE, COPY ... DB)
+    /// report them all; the dispatcher then infers nothing.
+    pub fn signal(&mut self, db: usize, key: &[u8]) {
+        self.signals.get_or_insert_with(Vec::new).push((db, key.to_vec()));
+    }
+
+    /// Reports that the command modified no key on its own (the caller
+    /// touched the WATCHes itself, as FLUSHDB and SWAPDB do).
+    pub fn signal_none(&mut self) {
+        self.signals.get_or_insert_with(Vec::new);
     }
 
     /// Records `n` changes to the dataset.

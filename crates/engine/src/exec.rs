@@ -89,6 +89,11 @@ fn monitor_line(client: &Client, db: usize, argv: &[&[u8]], now_us: i64) -> Vec<
     line
 }
 
+/// Whether `cmd` runs at once inside MULTI instead of being queued.
+fn runs_in_multi(cmd: &Command) -> bool {
+    matches!(cmd.fullname.as_str(), "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+}
+
 /// Runs one command for `client`, writing its reply to `out`.
 pub fn execute(st: &mut State, client: &mut Client, out: &mut Out, argv: &[&[u8]], now_ms: i64) {
     debug_assert!(!argv.is_empty());
@@ -98,13 +103,21 @@ pub fn execute(st: &mut State, client: &mut Client, out: &mut Out, argv: &[&[u8]
             if let Some(c) = c {
                 st.cmdstats[c.id].rejected += 1;
             }
-            reply_error(st, out, &e);
+            reject(st, client, out, &e, c);
             return;
         }
     };
-    if let Err(e) = gates(st, client, cmd) {
+    if let Err(e) = gates(st, client, out, cmd) {
         st.cmdstats[cmd.id].rejected += 1;
-        reply_error(st, out, &e);
+        reject(st, client, out, &e, Some(cmd));
+        return;
+    }
+    if client.has(client::MULTI) && !runs_in_multi(cmd) {
+        // A transaction already bound to fail keeps no more commands.
+        if !client.has(client::DIRTY_EXEC) && !st.watches.is_dirty(client.id) {
+            client.queued.push(client::Queued { cmd, argv: argv.iter().map(|a| a.to_vec()).collect() });
+        }
+        out.simple(b"QUEUED");
         return;
     }
     call(st, client, out, cmd, argv, now_ms);
@@ -116,18 +129,78 @@ pub fn execute(st: &mut State, client: &mut Client, out: &mut Out, argv: &[&[u8]
     }
 }
 
-/// The checks between a resolved command and its execution.
-fn gates(st: &mut State, client: &Client, cmd: &Command) -> Result<(), CmdError> {
+/// Replies a refusal; inside MULTI it also dooms the transaction (Redis's
+/// `rejectCommand` → `flagTransaction`).
+/// A refused EXEC ends the transaction and says why, in or out of MULTI.
+fn reject(st: &mut State, client: &mut Client, out: &mut Out, e: &CmdError, cmd: Option<&Command>) {
+    if cmd.is_some_and(|c| c.fullname == "exec") {
+        crate::cmd::multi::discard_transaction(st, client);
+        let why = e.message().strip_prefix("ERR ").unwrap_or(e.message());
+        let abort = CmdError::full(format!("EXECABORT Transaction discarded because of: {why}"));
+        reply_error(st, out, &abort);
+        return;
+    }
+    if client.has(client::MULTI) {
+        client.flags |= client::DIRTY_EXEC;
+    }
+    reply_error(st, out, e);
+}
+
+/// The checks between a resolved command and its execution, in Redis's
+/// order.
+fn gates(st: &mut State, client: &Client, out: &Out, cmd: &Command) -> Result<(), CmdError> {
     if !client.authenticated && !cmd.has(flag::NO_AUTH) {
         return Err(CmdError::fixed("NOAUTH Authentication required."));
     }
-    if st.cfg.maxmemory > 0 && cmd.has(flag::DENYOOM) {
+    let in_multi = client.has(client::MULTI);
+    if in_multi && cmd.has(flag::NO_MULTI) {
+        return Err(CmdError::err("Command not allowed inside a transaction"));
+    }
+    // Queueing may use unbounded memory, so inside MULTI every command but
+    // the ones that end the transaction counts as "deny OOM".
+    let denyoom =
+        cmd.has(flag::DENYOOM) || (in_multi && !matches!(cmd.fullname.as_str(), "exec" | "discard" | "quit" | "reset"));
+    if st.cfg.maxmemory > 0 && denyoom {
         let used = (st.platform.alloc)().allocated;
         if used > st.cfg.maxmemory as u64 {
             return Err(CmdError::fixed("OOM command not allowed when used memory > 'maxmemory'."));
         }
     }
+    if client.has(client::PUBSUB)
+        && !out.resp3()
+        && !matches!(
+            cmd.fullname.as_str(),
+            "ping"
+                | "subscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "sunsubscribe"
+                | "psubscribe"
+                | "punsubscribe"
+                | "quit"
+                | "reset"
+        )
+    {
+        return Err(CmdError::err(format_args!(
+            "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            cmd.fullname
+        )));
+    }
     Ok(())
+}
+
+/// The keys `cmd` may write, with whether each is live now: a key that
+/// neither existed before nor exists after the command was not modified.
+fn write_keys(st: &State, db: usize, cmd: &Command, argv: &[&[u8]], now_ms: i64) -> Vec<(Vec<u8>, bool)> {
+    let mut refs = Vec::new();
+    if crate::command::keys::key_refs(cmd, argv, &mut refs).is_err() {
+        return Vec::new();
+    }
+    let d = &st.dbs[db];
+    refs.into_iter()
+        .filter(|&(_, spec)| cmd.spec.keys.get(spec).is_none_or(|k| !k.flags.split_whitespace().any(|f| f == "RO")))
+        .map(|(pos, _)| (argv[pos].to_vec(), d.is_live(argv[pos], now_ms)))
+        .collect()
 }
 
 /// Runs a resolved command and keeps the records: statistics, slow log,
@@ -138,10 +211,37 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
         // which has a handler of its own.
         unreachable!("{} resolved without a handler", cmd.fullname)
     };
+    // WATCH: remember which keys this write may touch and whether they
+    // existed (only when someone watches this database).
+    let watch_db = client.db;
+    let watched = if cmd.has(flag::WRITE) && st.watches.active_in(watch_db) {
+        write_keys(st, watch_db, cmd, argv, now_ms)
+    } else {
+        Vec::new()
+    };
     let started = Instant::now();
-    let mut ctx = Ctx { st, client, out, now_ms, cmd, dirty: 0, rewrite: None };
+    let mut ctx = Ctx { st, client, out, now_ms, cmd, dirty: 0, rewrite: None, signals: None };
     let result = handler(&mut ctx, argv);
-    let Ctx { dirty, rewrite, .. } = ctx;
+    let Ctx { dirty, rewrite, signals, .. } = ctx;
+    match signals {
+        // The handler said exactly which keys it modified (cross-database
+        // commands, flushes).
+        Some(keys) => {
+            for (db, key) in keys {
+                let present = st.dbs.get(db).is_some_and(|d| d.peek(&key).is_some());
+                st.watches.touch(db, &key, present);
+            }
+        }
+        None if dirty > 0 => {
+            for (key, existed) in watched {
+                let present = st.dbs[watch_db].peek(&key).is_some();
+                if existed || present {
+                    st.watches.touch(watch_db, &key, present);
+                }
+            }
+        }
+        None => {}
+    }
     let usec = started.elapsed().as_micros() as i64;
     let stat = &mut st.cmdstats[cmd.id];
     stat.calls += 1;
@@ -169,12 +269,12 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
             }
         }
     }
+    let dbi = client.db;
+    st.after_expiry(dbi);
+    if watch_db != dbi {
+        st.after_expiry(watch_db);
+    }
     if st.propagate {
-        let dbi = client.db;
-        let db = &mut st.dbs[dbi];
-        for key in db.expired_log.drain(..) {
-            st.propagated.push((dbi, vec![b"DEL".to_vec(), key]));
-        }
         match rewrite {
             Some(forms) => st.propagated.extend(forms.into_iter().map(|f| (dbi, f))),
             None if dirty > 0 => st.propagated.push((dbi, argv.iter().map(|a| a.to_vec()).collect())),

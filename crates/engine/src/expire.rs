@@ -98,6 +98,9 @@ pub fn run(st: &mut State, now_ms: i64, kind: Cycle) -> Report {
             break;
         }
     }
+    for i in 0..st.dbs.len() {
+        st.after_expiry(i);
+    }
     st.collect_expired();
     let elapsed = started.elapsed().as_micros() as u64;
     st.stats.expire_cycle_usec += elapsed;

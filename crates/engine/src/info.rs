@@ -202,8 +202,9 @@ fn stats(ctx: &Ctx<'_>, s: &mut String) {
     field!(s, "evicted_keys", "0");
     field!(s, "keyspace_hits", "{}", t.keyspace_hits);
     field!(s, "keyspace_misses", "{}", t.keyspace_misses);
-    field!(s, "pubsub_channels", "0");
-    field!(s, "pubsub_patterns", "0");
+    field!(s, "pubsub_channels", "{}", st.pubsub.channel_count());
+    field!(s, "pubsub_patterns", "{}", st.pubsub.numpat());
+    field!(s, "pubsubshard_channels", "{}", st.pubsub.shard_channel_count());
     field!(s, "total_forks", "0");
     field!(s, "unexpected_error_replies", "0");
     field!(s, "total_error_replies", "{}", t.error_replies);

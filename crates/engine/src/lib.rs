@@ -25,6 +25,8 @@ pub mod expire;
 pub mod glob;
 pub mod info;
 pub mod keyspace;
+pub mod multi;
+pub mod pubsub;
 pub mod slowlog;
 pub mod state;
 pub mod table;

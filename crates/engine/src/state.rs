@@ -259,6 +259,10 @@ pub struct State {
     pub propagated: Vec<(usize, Vec<Vec<u8>>)>,
     /// Clients waiting in blocking commands.
     pub blocking: crate::blocking::Blocking,
+    /// WATCHed keys of every client.
+    pub watches: crate::multi::Watches,
+    /// Pub/sub subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
     next_client_id: u64,
 }
 
@@ -301,6 +305,8 @@ impl State {
             propagate: false,
             propagated: Vec::new(),
             blocking: Default::default(),
+            watches: Default::default(),
+            pubsub: Default::default(),
             next_client_id: 1,
         }
     }
@@ -329,6 +335,34 @@ impl State {
         self.blocking.remove(&mut self.dbs, id);
         self.clients.remove(&id);
         self.monitors.retain(|&m| m != id);
+        self.pubsub.remove_client(id);
+        if self.watches.has_client(id) {
+            self.watches.unwatch_all(id);
+            self.sync_expiry_logging();
+        }
+    }
+
+    /// Keeps each database's record of expired keys on exactly while
+    /// someone needs it: propagation, or WATCHes in that database.
+    pub fn sync_expiry_logging(&mut self) {
+        for (i, db) in self.dbs.iter_mut().enumerate() {
+            db.log_expired = self.propagate || self.watches.active_in(i);
+        }
+    }
+
+    /// Consumes the keys expiry removed from database `dbi` since the last
+    /// call: each becomes a DEL in the propagation stream and touches the
+    /// WATCHes on it (Redis's `deleteExpiredKeyAndPropagate`).
+    pub fn after_expiry(&mut self, dbi: usize) {
+        if self.dbs[dbi].expired_log.is_empty() {
+            return;
+        }
+        for key in std::mem::take(&mut self.dbs[dbi].expired_log) {
+            self.watches.touch(dbi, &key, false);
+            if self.propagate {
+                self.propagated.push((dbi, vec![b"DEL".to_vec(), key]));
+            }
+        }
     }
 
     /// Counts an error reply by its code.

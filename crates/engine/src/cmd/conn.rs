@@ -132,6 +132,13 @@ fn ping(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     if argv.len() > 2 {
         return Err(CmdError::err("wrong number of arguments for 'ping' command"));
     }
+    // A RESP2 subscriber can only read pushes: PING answers as one.
+    if ctx.client.has(client::PUBSUB) && !ctx.out.resp3() {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(argv.get(1).copied().unwrap_or(b""));
+        return Ok(());
+    }
     match argv.get(1) {
         Some(m) => ctx.out.bulk(m),
         None => ctx.out.simple(b"PONG"),
@@ -161,6 +168,8 @@ fn quit(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
 
 /// RESET
 fn reset(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    crate::cmd::multi::discard_transaction(ctx.st, ctx.client);
+    crate::cmd::pubsub::unsubscribe_all_silently(ctx);
     ctx.client.db = 0;
     ctx.out.proto = Protocol::Resp2;
     ctx.client.flags &= !(client::MONITOR | client::REPLY_OFF | client::REPLY_SKIP_NEXT | client::NO_EVICT);
@@ -170,6 +179,7 @@ fn reset(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
     if let Some(info) = ctx.st.clients.get_mut(&id) {
         info.name = None;
         info.monitor = false;
+        info.resp = 2;
     }
     ctx.out.simple(b"RESET");
     Ok(())
@@ -246,6 +256,11 @@ fn hello(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     }
     if let Some(v) = ver {
         ctx.out.proto = if v == 3 { Protocol::Resp3 } else { Protocol::Resp2 };
+        // Messages other connections publish from now on are encoded in
+        // the new protocol.
+        if let Some(info) = ctx.st.clients.get_mut(&ctx.client.id) {
+            info.resp = v;
+        }
     }
     let out = &mut *ctx.out;
     out.map(7);
@@ -302,7 +317,7 @@ fn sync_self(ctx: &mut Ctx<'_>) {
     }
 }
 
-fn flags_string(c: &crate::client::ClientInfo) -> String {
+fn flags_string(c: &crate::client::ClientInfo, dirty_cas: bool) -> String {
     let mut s = String::new();
     if c.monitor {
         s.push('O');
@@ -316,8 +331,14 @@ fn flags_string(c: &crate::client::ClientInfo) -> String {
     if c.kind == ClientKind::Pubsub {
         s.push('P');
     }
+    if c.flags & client::MULTI != 0 {
+        s.push('x');
+    }
     if c.flags & client::BLOCKED != 0 {
         s.push('b');
+    }
+    if dirty_cas {
+        s.push('d');
     }
     if c.flags & client::CLOSE_AFTER_REPLY != 0 {
         s.push('c');
@@ -332,13 +353,14 @@ fn flags_string(c: &crate::client::ClientInfo) -> String {
 }
 
 /// One CLIENT LIST line (Redis 7.0's `catClientInfoString`).
-pub fn client_line(c: &crate::client::ClientInfo, now_ms: i64) -> String {
+/// `dirty_cas`: a key the client WATCHes has changed (flag `d`).
+pub fn client_line(c: &crate::client::ClientInfo, dirty_cas: bool, now_ms: i64) -> String {
     let name = c.name.as_deref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
     let age = (now_ms - c.created_ms).max(0) / 1000;
     let idle = (now_ms - c.last_interaction_ms).max(0) / 1000;
     let events = if c.obl > 0 { "rw" } else { "r" };
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}\n",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}\n",
         c.id,
         c.addr,
         c.laddr,
@@ -346,8 +368,12 @@ pub fn client_line(c: &crate::client::ClientInfo, now_ms: i64) -> String {
         name,
         age,
         idle,
-        flags_string(c),
+        flags_string(c, dirty_cas),
         c.db,
+        c.subs.0,
+        c.subs.1,
+        c.subs.2,
+        c.multi,
         c.qbuf,
         c.qbuf_free,
         c.argv_mem,
@@ -397,13 +423,13 @@ fn client_list(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         Some(ids) => {
             for id in ids {
                 if let Some(c) = ctx.st.clients.get(&id) {
-                    s.push_str(&client_line(c, now));
+                    s.push_str(&client_line(c, ctx.st.watches.is_dirty(c.id), now));
                 }
             }
         }
         None => {
             for c in ctx.st.clients.values().filter(|c| kind.is_none_or(|k| c.kind == k)) {
-                s.push_str(&client_line(c, now));
+                s.push_str(&client_line(c, ctx.st.watches.is_dirty(c.id), now));
             }
         }
     }
@@ -414,7 +440,12 @@ fn client_list(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 /// CLIENT INFO
 fn client_info(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
     sync_self(ctx);
-    let line = ctx.st.clients.get(&ctx.client.id).map(|c| client_line(c, ctx.now_ms)).unwrap_or_default();
+    let line = ctx
+        .st
+        .clients
+        .get(&ctx.client.id)
+        .map(|c| client_line(c, ctx.st.watches.is_dirty(c.id), ctx.now_ms))
+        .unwrap_or_default();
     ctx.out.verbatim(line.as_bytes(), b"txt");
     Ok(())
 }

@@ -420,6 +420,7 @@ fn copy(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         ctx.st.drop_value(old, lazy);
     }
     ctx.st.dbs[dbid].insert(copy);
+    ctx.signal(dbid, dst);
     ctx.changed(1);
     ctx.out.int(1);
     Ok(())
@@ -443,6 +444,9 @@ fn move_cmd(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     }
     let e = ctx.db().remove(loc);
     ctx.st.dbs[dbid].insert(e);
+    let src = ctx.client.db;
+    ctx.signal(src, key);
+    ctx.signal(dbid, key);
     ctx.changed(1);
     ctx.out.int(1);
     Ok(())

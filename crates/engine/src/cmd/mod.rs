@@ -8,6 +8,8 @@ pub mod hash;
 pub mod introspect;
 pub mod keys;
 pub mod list;
+pub mod multi;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -26,6 +28,8 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     zset::SPECS,
     keys::SPECS,
     sort::SPECS,
+    pubsub::SPECS,
+    multi::SPECS,
     conn::SPECS,
     server::SPECS,
     introspect::SPECS,

@@ -167,6 +167,11 @@ fn flush_mode(ctx: &Ctx<'_>, argv: &[&[u8]]) -> Result<bool, CmdError> {
 /// Empties database `i`, freeing the old contents in the background when
 /// `lazy`.
 fn empty_db(ctx: &mut Ctx<'_>, i: usize, lazy: bool) -> usize {
+    // WATCHes of keys the flush removes fail their EXEC.
+    let st = &mut *ctx.st;
+    let dbs = &st.dbs;
+    st.watches.touch_all_in(i, |k| (dbs[i].peek(k).is_some(), false, false));
+    ctx.signal_none();
     let n = ctx.st.dbs[i].len();
     if lazy && n > 0 {
         let old: Db = ctx.st.dbs[i].take();
@@ -216,6 +221,20 @@ fn swapdb(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         return Err(crate::error::DB_RANGE);
     }
     let (a, b) = (a as usize, b as usize);
+    if a != b {
+        // A watched key present on either side changes.
+        let now = ctx.now_ms;
+        let st = &mut *ctx.st;
+        let dbs = &st.dbs;
+        for (x, y) in [(a, b), (b, a)] {
+            st.watches.touch_all_in(x, |k| {
+                let after = dbs[y].peek(k);
+                let expired = after.is_some_and(|l| dbs[y].get(l).expire().is_some_and(|t| t <= now));
+                (dbs[x].peek(k).is_some(), after.is_some(), expired)
+            });
+        }
+    }
+    ctx.signal_none();
     ctx.st.dbs.swap(a, b);
     // Blocked clients wait on a database number, not on a dataset: the
     // watch lists stay, and keys the swap brought in may serve them.

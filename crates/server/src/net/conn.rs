@@ -92,6 +92,9 @@ pub struct Conn {
     pub closing: Closing,
     /// Input bytes not yet added to the server's statistics.
     pub pending_in: u64,
+    /// When the output buffer went over the soft limit (ms since the epoch;
+    /// 0 = under it).
+    pub soft_limit_since: i64,
 }
 
 impl Conn {
@@ -110,6 +113,7 @@ impl Conn {
             write_blocked: false,
             closing: Closing::No,
             pending_in: 0,
+            soft_limit_since: 0,
         }
     }
 

@@ -155,8 +155,9 @@ async fn cron(shared: Arc<Shared>) {
         for c in st.clients.values_mut() {
             max_in = max_in.max(c.qbuf);
             max_out = max_out.max(c.obl);
-            let blocked = c.flags & ferrokv_engine::client::BLOCKED != 0;
-            if timeout > 0 && !c.monitor && !blocked && now - c.last_interaction_ms > timeout * 1000 {
+            // Blocked clients and subscribers wait by design (as in Redis).
+            let waiting = c.flags & (ferrokv_engine::client::BLOCKED | ferrokv_engine::client::PUBSUB) != 0;
+            if timeout > 0 && !c.monitor && !waiting && now - c.last_interaction_ms > timeout * 1000 {
                 crate::verbose!("Closing idle client id={}", c.id);
                 c.kill();
             }

@@ -13,7 +13,7 @@ use std::collections::BinaryHeap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use ferrokv_engine::client::{Client, ClientInfo, BLOCKED, LOCAL};
+use ferrokv_engine::client::{Client, ClientInfo, BLOCKED, LOCAL, MULTI, PUBSUB};
 use ferrokv_engine::exec::unix_ms;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -212,22 +212,45 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
                         c.run_batch(&mut st, now);
                     }
                 }
-                let limit = st.cfg.obuf_limits[0];
-                if limit.hard > 0 && (c.out.buf.len() - c.wpos) as i64 > limit.hard {
+                // client-output-buffer-limit of the client's class: the
+                // hard limit closes at once, the soft one after it has been
+                // exceeded for its seconds without a break.
+                let class = if c.client.has(PUBSUB) { 2 } else { 0 };
+                let limit = st.cfg.obuf_limits[class];
+                let pending = (c.out.buf.len() - c.wpos) as i64;
+                let soft_over = limit.soft > 0 && pending > limit.soft;
+                let soft_started = soft_over && c.soft_limit_since == 0;
+                if !soft_over {
+                    c.soft_limit_since = 0;
+                } else if soft_started {
+                    c.soft_limit_since = now;
+                }
+                let over_soft_too_long = soft_over && now - c.soft_limit_since >= limit.soft_secs * 1000;
+                if (limit.hard > 0 && pending > limit.hard) || over_soft_too_long {
                     crate::warning!(
                         "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
                         id,
                         c.client.addr
                     );
                     c.closing = Closing::Now;
+                    if let Some(info) = st.clients.get_mut(&id) {
+                        info.outbox = Vec::new();
+                    }
+                } else if soft_started {
+                    // Look again when the soft limit's time is up even if
+                    // nothing else wakes the connection.
+                    timers.push(Reverse((c.soft_limit_since + limit.soft_secs * 1000, slot)));
                 }
                 if c.client.has(BLOCKED) && c.client.block_deadline > 0 && (!was_blocked || resumed) {
                     timers.push(Reverse((c.client.block_deadline, slot)));
                 }
+                let subs = st.pubsub.of(id).map_or((0, 0, 0), |s| (s.channels.len(), s.patterns.len(), s.shard.len()));
                 if let Some(info) = st.clients.get_mut(&id) {
                     info.db = c.client.db;
                     info.resp = c.out.proto.number();
                     info.flags = c.client.flags;
+                    info.multi = if c.client.has(MULTI) { c.client.queued.len() as i64 } else { -1 };
+                    info.subs = subs;
                     info.last_cmd = c.client.last_cmd;
                     if got_input {
                         info.last_interaction_ms = now;
@@ -333,6 +356,7 @@ fn accept(
             created_ms: now,
             last_interaction_ms: now,
             resp: 2,
+            multi: -1,
             last_cmd: "NULL",
             ..Default::default()
         });

@@ -67,3 +67,17 @@ fn redis_py_session() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("redis-py session ok"));
 }
+
+#[test]
+fn redis_py_coordination_patterns() {
+    let s = Server::ferrokv(&[]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/integration/py/coordination.py");
+    let out = Command::new("python3").arg(script).arg(s.port.to_string()).output().expect("python3");
+    assert!(
+        out.status.success(),
+        "redis-py coordination failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("redis-py coordination ok"));
+}

@@ -1,0 +1,202 @@
+"""Coordination patterns through redis-py against 127.0.0.1:<port> (argv[1]):
+a lock released with check-and-delete under WATCH, a fair counting
+semaphore on sorted sets, optimistic WATCH retries from several threads, and
+pub/sub through redis-py's PubSub object. Run in RESP2 and RESP3."""
+import sys
+import threading
+import time
+import uuid
+
+import redis
+
+port = int(sys.argv[1])
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def conn(protocol):
+    return redis.Redis(host="127.0.0.1", port=port, protocol=protocol, decode_responses=True, socket_timeout=30)
+
+
+def acquire_lock(r, name, ttl_ms, timeout_s=10):
+    token = str(uuid.uuid4())
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if r.set(name, token, nx=True, px=ttl_ms):
+            return token
+        time.sleep(0.001)
+    return None
+
+
+def release_lock(r, name, token):
+    """Deletes the lock only if it is still ours (check-and-delete)."""
+    with r.pipeline() as p:
+        while True:
+            try:
+                p.watch(name)
+                if p.get(name) != token:
+                    p.unwatch()
+                    return False
+                p.multi()
+                p.delete(name)
+                p.execute()
+                return True
+            except redis.WatchError:
+                continue
+
+
+def lock_protects_a_critical_section(protocol):
+    r = conn(protocol)
+    r.delete("lock:res", "res:value", "res:inside")
+    errors = []
+
+    def worker():
+        c = conn(protocol)
+        for _ in range(30):
+            token = acquire_lock(c, "lock:res", 5000)
+            if token is None:
+                errors.append("lock not acquired")
+                return
+            if c.incr("res:inside") != 1:
+                errors.append("two holders at once")
+            v = int(c.get("res:value") or 0)
+            c.set("res:value", v + 1)
+            c.decr("res:inside")
+            if not release_lock(c, "lock:res", token):
+                errors.append("lost the lock")
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(not errors, f"lock: {errors[:3]}")
+    check(r.get("res:value") == "120", "lock: every increment kept")
+    # A lock another owner holds is not released by us.
+    token = acquire_lock(r, "lock:res", 5000)
+    check(not release_lock(r, "lock:res", "not-the-owner"), "foreign release refused")
+    check(release_lock(r, "lock:res", token), "own release")
+
+
+def acquire_fair_semaphore(r, sem, limit, timeout_s=10):
+    """A counting semaphore on two sorted sets: `sem` holds each holder
+    with its acquisition time (stale holders expire), `sem:owner` the same
+    holders ordered by a counter, which is what makes it fair against
+    clock skew. The check and the add run under WATCH, so no interleaving
+    can admit more than `limit` holders (the unguarded version in 'Redis in
+    Action' 6.3.2 can, as its text notes)."""
+    ident = str(uuid.uuid4())
+    counter = r.incr(sem + ":counter")
+    with r.pipeline() as p:
+        while True:
+            try:
+                p.watch(sem)
+                now = time.time()
+                stale = p.zrangebyscore(sem, "-inf", now - timeout_s)
+                if p.zcard(sem) - len(stale) >= limit:
+                    p.unwatch()
+                    return None
+                p.multi()
+                if stale:
+                    p.zrem(sem, *stale)
+                    p.zrem(sem + ":owner", *stale)
+                p.zadd(sem, {ident: now})
+                p.zadd(sem + ":owner", {ident: counter})
+                p.execute()
+                return ident
+            except redis.WatchError:
+                continue
+
+
+def release_fair_semaphore(r, sem, ident):
+    p = r.pipeline(transaction=True)
+    p.zrem(sem, ident)
+    p.zrem(sem + ":owner", ident)
+    return p.execute()[0]
+
+
+def fair_semaphore_admits_at_most_its_limit(protocol):
+    r = conn(protocol)
+    r.delete("sem", "sem:owner", "sem:counter", "sem:holders", "sem:max")
+    limit = 3
+    errors = []
+
+    def worker():
+        c = conn(protocol)
+        got = 0
+        while got < 10:
+            ident = acquire_fair_semaphore(c, "sem", limit)
+            if ident is None:
+                time.sleep(0.001)
+                continue
+            got += 1
+            holders = c.incr("sem:holders")
+            if holders > limit:
+                errors.append(f"{holders} holders")
+            c.decr("sem:holders")
+            check(release_fair_semaphore(c, "sem", ident) == 1, "semaphore release")
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(not errors, f"semaphore: {errors[:3]}")
+    check(r.zcard("sem") == 0 and r.zcard("sem:owner") == 0, "semaphore drained")
+
+
+def watch_retries_lose_no_update(protocol):
+    r = conn(protocol)
+    r.delete("balance")
+    retries = [0]
+
+    def worker():
+        c = conn(protocol)
+        for _ in range(100):
+            with c.pipeline() as p:
+                while True:
+                    try:
+                        p.watch("balance")
+                        v = int(p.get("balance") or 0)
+                        p.multi()
+                        p.set("balance", v + 1)
+                        p.execute()
+                        break
+                    except redis.WatchError:
+                        retries[0] += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(r.get("balance") == "500", f"balance {r.get('balance')}")
+
+
+def pubsub_object(protocol):
+    r = conn(protocol)
+    ps = r.pubsub()
+    ps.subscribe("orders")
+    ps.psubscribe("audit.*")
+    check(ps.get_message(timeout=5)["type"] == "subscribe", "subscribe confirmation")
+    check(ps.get_message(timeout=5)["type"] == "psubscribe", "psubscribe confirmation")
+    check(r.publish("orders", "o1") == 1, "publish count")
+    check(r.publish("audit.login", "u1") == 1, "pattern publish count")
+    m = ps.get_message(timeout=5)
+    check(m["type"] == "message" and m["channel"] == "orders" and m["data"] == "o1", f"message {m}")
+    m = ps.get_message(timeout=5)
+    check(m["type"] == "pmessage" and m["pattern"] == "audit.*" and m["data"] == "u1", f"pmessage {m}")
+    check(r.pubsub_numsub("orders") == [("orders", 1)], "numsub")
+    check(r.pubsub_numpat() == 1, "numpat")
+    ps.close()
+
+
+for protocol in (2, 3):
+    lock_protects_a_critical_section(protocol)
+    fair_semaphore_admits_at_most_its_limit(protocol)
+    watch_retries_lose_no_update(protocol)
+    pubsub_object(protocol)
+print("redis-py coordination ok")

@@ -129,11 +129,29 @@ fn watch_sees_other_clients_writes_flushes_swaps_and_expiry() {
     assert_eq!(b.cmd(&["GET", "e"]), Frame::NullBulk);
     // (SWAPDB took the old counter to database 1.)
     assert_eq!(run(&mut a), Frame::Array(vec![Frame::Integer(1)]));
+    // ... but writing it after its deletion is a change.
+    assert_eq!(b.cmd(&["SET", "e2", "v", "PX", "1"]), ok());
+    std::thread::sleep(Duration::from_millis(5));
+    assert_eq!(a.cmd(&["WATCH", "e2"]), ok());
+    assert_eq!(b.cmd(&["SET", "e2", "new"]), ok());
+    assert_eq!(run(&mut a), Frame::NullArray);
     // UNWATCH forgets.
     assert_eq!(a.cmd(&["WATCH", "n"]), ok());
     assert_eq!(b.cmd(&["SET", "n", "10"]), ok());
     assert_eq!(a.cmd(&["UNWATCH"]), ok());
     assert_eq!(run(&mut a), Frame::Array(vec![Frame::Integer(11)]));
+    // A blocked BLMOVE served by another client's push modifies its
+    // destination.
+    let mut blocked = s.connect();
+    blocked.send_raw(&ferrokv_testkit::Conn::encode(&[b"BLMOVE", b"src", b"dst", b"LEFT", b"LEFT", b"10"]));
+    assert!(ferrokv_testkit::wait_for(Duration::from_secs(5), || {
+        let Frame::Bulk(info) = b.cmd(&["INFO", "clients"]) else { return false };
+        String::from_utf8_lossy(&info).contains("blocked_clients:1")
+    }));
+    assert_eq!(a.cmd(&["WATCH", "dst"]), ok());
+    assert_eq!(b.cmd(&["RPUSH", "src", "x"]), Frame::Integer(1));
+    assert_eq!(blocked.read(), bulk("x"));
+    assert_eq!(run(&mut a), Frame::NullArray);
 }
 
 #[test]

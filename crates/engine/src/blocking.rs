@@ -255,6 +255,15 @@ fn serve_key(st: &mut State, db: usize, key: &[u8], now_ms: i64) {
         let (op, proto) = (w.op.clone(), w.proto);
         let mut out = Out::new(proto);
         serve_one(st, db, key, &op, &mut out, now_ms);
+        // Serving modified the key (and a move's destination): WATCHes on
+        // them fail as for any other write.
+        if st.watches.active_in(db) {
+            let present = st.dbs[db].peek(key).is_some();
+            st.watches.touch(db, key, present);
+            if let BlockOp::ListMove { dst, .. } = &op {
+                st.watches.touch(db, dst, true);
+            }
+        }
         finish(st, id, &out.buf);
     }
 }

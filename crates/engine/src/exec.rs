@@ -158,8 +158,10 @@ fn gates(st: &mut State, client: &Client, out: &Out, cmd: &Command) -> Result<()
     }
     // Queueing may use unbounded memory, so inside MULTI every command but
     // the ones that end the transaction counts as "deny OOM".
-    let denyoom =
-        cmd.has(flag::DENYOOM) || (in_multi && !matches!(cmd.fullname.as_str(), "exec" | "discard" | "quit" | "reset"));
+    // EXEC counts as "deny OOM" when any queued command does.
+    let denyoom = cmd.has(flag::DENYOOM)
+        || (in_multi && !matches!(cmd.fullname.as_str(), "exec" | "discard" | "quit" | "reset"))
+        || (cmd.fullname == "exec" && client.queued.iter().any(|q| q.cmd.has(flag::DENYOOM)));
     if st.cfg.maxmemory > 0 && denyoom {
         let used = (st.platform.alloc)().allocated;
         if used > st.cfg.maxmemory as u64 {
@@ -223,6 +225,14 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
     let mut ctx = Ctx { st, client, out, now_ms, cmd, dirty: 0, rewrite: None, signals: None };
     let result = handler(&mut ctx, argv);
     let Ctx { dirty, rewrite, signals, .. } = ctx;
+    // Keys the command found expired were deleted before it wrote: their
+    // touches come first, as in Redis (a write after an expired key's
+    // deletion is then a change to a missing key).
+    let dbi = client.db;
+    st.after_expiry(watch_db);
+    if watch_db != dbi {
+        st.after_expiry(dbi);
+    }
     match signals {
         // The handler said exactly which keys it modified (cross-database
         // commands, flushes).
@@ -268,11 +278,6 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
                 m.deliver(&line);
             }
         }
-    }
-    let dbi = client.db;
-    st.after_expiry(dbi);
-    if watch_db != dbi {
-        st.after_expiry(watch_db);
     }
     if st.propagate {
         match rewrite {

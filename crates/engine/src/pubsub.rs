@@ -2,9 +2,8 @@
 //!
 //! Three namespaces: channels, patterns (glob-matched against a published
 //! channel) and shard channels (SSUBSCRIBE/SPUBLISH, which a cluster routes
-//! by the channel's slot and which patterns never see). Subscribers are
-//! kept in subscription order so that each receives messages in publish
-//! order and the receivers of one message are served in a stable order.
+//! by the channel's slot and which patterns never see). Each subscriber
+//! receives messages in publish order.
 //!
 //! Delivery to another connection goes through its registry entry's outbox
 //! (encoded in that connection's protocol) and a wake-up; a message for the
@@ -29,12 +28,12 @@ pub enum Kind {
     Shard,
 }
 
-/// Subscribers by name, keeping subscription order.
+/// Subscribers by name, each list in subscription order. Names are kept
+/// in hash order, as Redis's dict keeps them (PUBSUB CHANNELS and pattern
+/// matching order are unspecified there too).
 #[derive(Debug, Default)]
 struct Registry {
     subscribers: HashMap<Vec<u8>, Vec<u64>>,
-    /// Names in creation order (PUBSUB CHANNELS, pattern matching order).
-    order: Vec<Vec<u8>>,
 }
 
 impl Registry {
@@ -43,7 +42,6 @@ impl Registry {
             Some(ids) => ids.push(id),
             None => {
                 self.subscribers.insert(name.to_vec(), vec![id]);
-                self.order.push(name.to_vec());
             }
         }
     }
@@ -53,7 +51,6 @@ impl Registry {
             ids.retain(|&c| c != id);
             if ids.is_empty() {
                 self.subscribers.remove(name);
-                self.order.retain(|n| n != name);
             }
         }
     }
@@ -171,7 +168,7 @@ impl PubSub {
     /// Channels (or shard channels) with subscribers matching `pattern`.
     pub fn channel_names(&self, shard: bool, pattern: Option<&[u8]>) -> Vec<Vec<u8>> {
         let r = if shard { &self.shard } else { &self.channels };
-        r.order.iter().filter(|n| pattern.is_none_or(|p| glob_match(p, n))).cloned().collect()
+        r.subscribers.keys().filter(|n| pattern.is_none_or(|p| glob_match(p, n))).cloned().collect()
     }
 
     /// Subscribers of `name` (not counting patterns).
@@ -232,11 +229,9 @@ pub fn publish(st: &mut State, shard: bool, channel: &[u8], message: &[u8], curr
     }
     let mut patterns: Vec<(u64, Vec<u8>)> = Vec::new();
     if !shard {
-        for p in &st.pubsub.patterns.order {
+        for (p, ids) in &st.pubsub.patterns.subscribers {
             if glob_match(p, channel) {
-                for &id in &st.pubsub.patterns.subscribers[p] {
-                    patterns.push((id, p.clone()));
-                }
+                patterns.extend(ids.iter().map(|&id| (id, p.clone())));
             }
         }
     }

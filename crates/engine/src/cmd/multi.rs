@@ -57,7 +57,10 @@ pub const EXECABORT: CmdError = CmdError::fixed("EXECABORT Transaction discarded
 pub fn discard_transaction(st: &mut State, client: &mut Client) {
     client.queued = Vec::new();
     client.flags &= !(client::MULTI | client::DIRTY_EXEC);
-    st.watches.unwatch_all(client.id);
+    if st.watches.has_client(client.id) {
+        st.watches.unwatch_all(client.id);
+        st.sync_expiry_logging();
+    }
 }
 
 /// MULTI
@@ -111,6 +114,7 @@ fn exec(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
     let deny_before = ctx.client.has(client::DENY_BLOCKING);
     ctx.client.flags |= client::DENY_BLOCKING;
     ctx.st.watches.unwatch_all(id);
+    ctx.st.sync_expiry_logging();
     let queued = std::mem::take(&mut ctx.client.queued);
     let mark = ctx.st.propagated.len();
     ctx.out.array(queued.len());

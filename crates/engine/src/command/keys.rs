@@ -66,7 +66,8 @@ pub fn key_refs(cmd: &Command, argv: &[&[u8]], out: &mut Vec<(usize, usize)>) ->
                 }
                 let n = parse_i64(argv[idx as usize]).filter(|&n| n >= 0).ok_or(KeysError::Invalid)?;
                 first += fk as i64;
-                (first + n - 1, step as i64)
+                // A huge count is just out of range, not an overflow.
+                (first.saturating_add(n).saturating_sub(1), step as i64)
             }
             FindKeys::Unknown => continue,
         };

@@ -218,15 +218,18 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
                 let class = if c.client.has(PUBSUB) { 2 } else { 0 };
                 let limit = st.cfg.obuf_limits[class];
                 let pending = (c.out.buf.len() - c.wpos) as i64;
-                let soft_over = limit.soft > 0 && pending > limit.soft;
+                let soft_over = limit.soft > 0 && pending >= limit.soft;
                 let soft_started = soft_over && c.soft_limit_since == 0;
                 if !soft_over {
                     c.soft_limit_since = 0;
                 } else if soft_started {
                     c.soft_limit_since = now;
                 }
-                let over_soft_too_long = soft_over && now - c.soft_limit_since >= limit.soft_secs * 1000;
-                if (limit.hard > 0 && pending > limit.hard) || over_soft_too_long {
+                // Never on first sight, and only once the seconds have
+                // passed in full (Redis's checkClientOutputBufferLimits).
+                let over_soft_too_long =
+                    soft_over && !soft_started && now - c.soft_limit_since > limit.soft_secs * 1000;
+                if (limit.hard > 0 && pending >= limit.hard) || over_soft_too_long {
                     crate::warning!(
                         "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
                         id,
@@ -239,12 +242,16 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
                 } else if soft_started {
                     // Look again when the soft limit's time is up even if
                     // nothing else wakes the connection.
-                    timers.push(Reverse((c.soft_limit_since + limit.soft_secs * 1000, slot)));
+                    timers.push(Reverse((c.soft_limit_since + limit.soft_secs * 1000 + 1, slot)));
                 }
                 if c.client.has(BLOCKED) && c.client.block_deadline > 0 && (!was_blocked || resumed) {
                     timers.push(Reverse((c.client.block_deadline, slot)));
                 }
-                let subs = st.pubsub.of(id).map_or((0, 0, 0), |s| (s.channels.len(), s.patterns.len(), s.shard.len()));
+                let subs = if c.client.has(PUBSUB) {
+                    st.pubsub.of(id).map_or((0, 0, 0), |s| (s.channels.len(), s.patterns.len(), s.shard.len()))
+                } else {
+                    (0, 0, 0)
+                };
                 if let Some(info) = st.clients.get_mut(&id) {
                     info.db = c.client.db;
                     info.resp = c.out.proto.number();

@@ -150,6 +150,7 @@ impl Server {
         cmd.arg("--dir").arg(&dir);
         cmd.args(rest).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().map_err(|e| e.to_string())?;
+        track(child.id());
         let up = wait_for(Duration::from_secs(10), || {
             if let Ok(Some(_)) = child.try_wait() {
                 return true;
@@ -202,6 +203,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        untrack(self.child.id());
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -287,6 +289,33 @@ impl Conn {
     pub fn stream(&mut self) -> &mut TcpStream {
         &mut self.stream
     }
+}
+
+/// Pids of servers not yet stopped by their `Drop`.
+static LIVE: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Kills every server still running when the test process exits: servers
+/// kept in statics for a whole test binary are never dropped.
+extern "C" fn kill_live_servers() {
+    if let Ok(pids) = LIVE.lock() {
+        for &pid in pids.iter() {
+            // Safety: kill(2) with a pid this process spawned.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        }
+    }
+}
+
+fn track(pid: u32) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    // Safety: registering a plain extern "C" function with atexit(3).
+    HOOK.call_once(|| unsafe {
+        libc::atexit(kill_live_servers);
+    });
+    LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+}
+
+fn untrack(pid: u32) {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner()).retain(|&p| p != pid);
 }
 
 /// Shorthand for a bulk frame.

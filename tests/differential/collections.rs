@@ -271,7 +271,7 @@ fn generic_cmd() -> impl Strategy<Value = Vec<String>> {
     ]
 }
 
-fn cmd() -> impl Strategy<Value = Vec<String>> {
+pub(crate) fn cmd() -> impl Strategy<Value = Vec<String>> {
     prop_oneof![3 => list_cmd(), 3 => set_cmd(), 3 => hash_cmd(), 4 => zset_cmd(), 2 => generic_cmd()]
 }
 

@@ -3,5 +3,7 @@
 
 mod collections;
 mod command_table;
+mod notifications;
+mod scripts;
 mod strings_keys;
 mod transactions;

@@ -10,8 +10,8 @@ use proptest::prelude::*;
 pub(crate) struct Pair {
     _fk: Server,
     _redis: Server,
-    fk: Conn,
-    redis: Conn,
+    pub(crate) fk: Conn,
+    pub(crate) redis: Conn,
 }
 
 /// One pair of servers for the whole test binary (starting servers per case

@@ -281,6 +281,7 @@ fn serve_one(st: &mut State, db: usize, key: &[u8], op: &BlockOp, out: &mut Out,
             out.bulk(key);
             out.bulk(&v);
             st.dirty += 1;
+            list::notify_popped(st, db, key, *head, None);
             propagate.push(vec![if *head { b"LPOP".to_vec() } else { b"RPOP".to_vec() }, key.to_vec()]);
         }
         BlockOp::ListMPop { head, count } => {
@@ -290,6 +291,7 @@ fn serve_one(st: &mut State, db: usize, key: &[u8], op: &BlockOp, out: &mut Out,
             out.array(popped.len());
             popped.iter().for_each(|v| out.bulk(v));
             st.dirty += popped.len() as u64;
+            list::notify_popped(st, db, key, *head, None);
             propagate.push(vec![
                 if *head { b"LPOP".to_vec() } else { b"RPOP".to_vec() },
                 key.to_vec(),
@@ -315,6 +317,8 @@ fn serve_one(st: &mut State, db: usize, key: &[u8], op: &BlockOp, out: &mut Out,
             list::push(d, found, dst, &[&v], *to_head, fill, lru);
             out.bulk(&v);
             st.dirty += 1;
+            crate::notify::notify(st, crate::notify::class::LIST, list::push_event(*to_head), dst, db, None);
+            list::notify_popped(st, db, key, *from_head, None);
             let side = |h: bool| if h { b"left".to_vec() } else { b"right".to_vec() };
             propagate.push(if *rpoplpush {
                 vec![b"RPOPLPUSH".to_vec(), key.to_vec(), dst.clone()]

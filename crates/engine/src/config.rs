@@ -29,6 +29,8 @@ pub enum Kind {
     ClientOutputBufferLimit,
     /// `bind`: a list of addresses.
     Bind,
+    /// `notify-keyspace-events`: class characters, kept as flag bits.
+    Notify,
 }
 
 /// Parameter flags.
@@ -128,6 +130,7 @@ pub static PARAMS: &[Param] = &[
     p("lazyfree-lazy-user-del", Kind::Bool, "no", 0),
     p("lazyfree-lazy-user-flush", Kind::Bool, "no", 0),
     p("io-threads", Kind::Int(0, 128), "0", IMMUTABLE),
+    p("notify-keyspace-events", Kind::Notify, "", 0),
     p("cluster-enabled", Kind::Bool, "no", IMMUTABLE),
     pa("busy-reply-threshold", &["lua-time-limit"], Kind::Int(0, MAXI), "5000", 0),
     pa("list-max-listpack-size", &["list-max-ziplist-size"], Kind::Int(i32::MIN as i64, i32::MAX as i64), "-2", 0),
@@ -231,6 +234,10 @@ fn parse_value(param: &Param, words: &[&str]) -> Result<Value, Reason> {
                 .ok_or_else(|| format!("argument(s) must be one of the following: {}", names.join(", ")))
         }
         Kind::Str => Ok(Value::Str(one()?.to_string())),
+        Kind::Notify => match crate::notify::parse_flags(one()?) {
+            Some(f) => Ok(Value::Int(f as i64)),
+            None => Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into()),
+        },
         Kind::Bind => Ok(Value::Str(words.join(" "))),
         Kind::Save => {
             let words: Vec<&str> = words.iter().flat_map(|w| w.split_whitespace()).collect();
@@ -296,6 +303,7 @@ fn validate(param: &Param, v: &Value) -> Result<(), Reason> {
 fn format_value(param: &Param, v: &Value) -> String {
     match (param.kind, v) {
         (_, Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
+        (Kind::Notify, Value::Int(f)) => crate::notify::flags_to_string(*f as u32),
         (_, Value::Int(i)) => i.to_string(),
         (Kind::Enum(names), Value::Enum(i)) => names[*i].to_string(),
         (_, Value::Str(s)) => s.clone(),
@@ -366,6 +374,8 @@ pub struct Config {
     pub loglevel: usize,
     /// The encoding thresholds of collections.
     pub limits: Limits,
+    /// `notify-keyspace-events` as [`crate::notify::class`] bits.
+    pub notify_flags: u32,
 }
 
 impl Default for Config {
@@ -385,6 +395,7 @@ impl Config {
                     Kind::ClientOutputBufferLimit => parse_cobl(&[ObufLimit::default(); 3], &words),
                     Kind::Str | Kind::Bind => Ok(Value::Str(p.default.to_string())),
                     Kind::Save if words.is_empty() => Ok(Value::Save(Vec::new())),
+                    Kind::Notify if words.is_empty() => Ok(Value::Int(0)),
                     _ => parse_value(p, &words),
                 }
                 .unwrap_or_else(|e| panic!("default of {}: {e}", p.name))
@@ -414,6 +425,7 @@ impl Config {
             obuf_limits: [ObufLimit::default(); 3],
             loglevel: 0,
             limits: Limits::default(),
+            notify_flags: 0,
         };
         c.refresh();
         c
@@ -476,6 +488,7 @@ impl Config {
         self.protected_mode = self.bool("protected-mode");
         self.tcp_keepalive = self.int("tcp-keepalive");
         self.loglevel = self.enum_idx("loglevel");
+        self.notify_flags = self.int("notify-keyspace-events") as u32;
         let size = |n: &str| usize::try_from(self.int(n)).unwrap_or(usize::MAX);
         self.limits = Limits {
             list_max_listpack_size: self.int("list-max-listpack-size"),

@@ -52,19 +52,46 @@ impl<'a> Ctx<'a> {
             self.st.stats.keyspace_hits += 1;
         } else {
             self.st.stats.keyspace_misses += 1;
+            self.notify(crate::notify::class::KEY_MISS, "keymiss", key);
         }
         found
     }
 
-    /// Looks several keys up for reading (hits and misses counted per key).
-    /// Expired ones are reclaimed first, so the returned locations are valid
-    /// together until the database is next modified.
-    pub fn lookup_read_all(&mut self, keys: &[&[u8]]) -> Vec<Option<Loc>> {
+    /// Publishes keyspace notification `event` about `key` in the selected
+    /// database (nothing unless its class is enabled).
+    #[inline]
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        let db = self.client.db;
+        self.notify_db(class, event, key, db);
+    }
+
+    /// [`Ctx::notify`] for a key in database `db`.
+    #[inline]
+    pub fn notify_db(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
+        if self.st.cfg.notify_flags & class != 0 {
+            crate::notify::notify(self.st, class, event, key, db, Some((self.client.id, &mut *self.out)));
+        }
+    }
+
+    /// Looks several keys up for reading (hits and misses counted per key),
+    /// in order, stopping with WRONGTYPE at the first whose type `ok`
+    /// refuses, as Redis's multi-key reads do. Expired ones are reclaimed
+    /// first, so the returned locations are valid together until the
+    /// database is next modified.
+    pub fn lookup_read_all(
+        &mut self,
+        keys: &[&[u8]],
+        ok: impl Fn(crate::types::Type) -> bool,
+    ) -> Result<Vec<Option<Loc>>, crate::error::CmdError> {
         for k in keys {
-            self.lookup_read(k);
+            if let Some(loc) = self.lookup_read(k) {
+                if !ok(self.st.dbs[self.client.db].get(loc).vtype()) {
+                    return Err(crate::error::WRONGTYPE);
+                }
+            }
         }
         let db = &self.st.dbs[self.client.db];
-        keys.iter().map(|k| db.peek(k)).collect()
+        Ok(keys.iter().map(|k| db.peek(k)).collect())
     }
 
     /// Stores `e` under its key, replacing whatever value was there

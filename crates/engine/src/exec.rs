@@ -228,10 +228,11 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
     // Keys the command found expired were deleted before it wrote: their
     // touches come first, as in Redis (a write after an expired key's
     // deletion is then a change to a missing key).
+    // Keys added without an event after them are announced now too.
     let dbi = client.db;
-    st.after_expiry(watch_db);
+    crate::notify::flush_pending(st, watch_db, Some((client.id, &mut *out)));
     if watch_db != dbi {
-        st.after_expiry(dbi);
+        crate::notify::flush_pending(st, dbi, Some((client.id, &mut *out)));
     }
     match signals {
         // The handler said exactly which keys it modified (cross-database

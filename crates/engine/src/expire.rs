@@ -99,7 +99,7 @@ pub fn run(st: &mut State, now_ms: i64, kind: Cycle) -> Report {
         }
     }
     for i in 0..st.dbs.len() {
-        st.after_expiry(i);
+        st.after_expiry(i, None);
     }
     st.collect_expired();
     let elapsed = started.elapsed().as_micros() as u64;

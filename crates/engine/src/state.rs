@@ -263,6 +263,8 @@ pub struct State {
     pub watches: crate::multi::Watches,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// The Lua interpreter and the script cache.
+    pub scripts: crate::script::Scripts,
     next_client_id: u64,
 }
 
@@ -307,8 +309,15 @@ impl State {
             blocking: Default::default(),
             watches: Default::default(),
             pubsub: Default::default(),
+            scripts: Default::default(),
             next_client_id: 1,
         }
+        .with_logging()
+    }
+
+    fn with_logging(mut self) -> Self {
+        self.sync_expiry_logging();
+        self
     }
 
     /// Seeds the random generator (RANDOMKEY, and tests that need repeatability).
@@ -344,24 +353,54 @@ impl State {
 
     /// Keeps each database's record of expired keys on exactly while
     /// someone needs it: propagation, or WATCHes in that database.
+    /// Notifications need it too (`expired` events), and keep a log of
+    /// added keys for `new` events.
     pub fn sync_expiry_logging(&mut self) {
+        let notify_expired = crate::notify::enabled(self, crate::notify::class::EXPIRED);
+        let notify_new = crate::notify::enabled(self, crate::notify::class::NEW);
         for (i, db) in self.dbs.iter_mut().enumerate() {
-            db.log_expired = self.propagate || self.watches.active_in(i);
+            db.log_expired = self.propagate || notify_expired || self.watches.active_in(i);
+            db.log_new = notify_new;
+            if !notify_new {
+                db.new_log = Vec::new();
+            }
         }
     }
 
     /// Consumes the keys expiry removed from database `dbi` since the last
     /// call: each becomes a DEL in the propagation stream and touches the
-    /// WATCHes on it (Redis's `deleteExpiredKeyAndPropagate`).
-    pub fn after_expiry(&mut self, dbi: usize) {
+    /// WATCHes on it and is announced as `expired` (Redis's
+    /// `deleteExpiredKeyAndPropagate`). `current` is the connection whose
+    /// command found the keys expired, if any.
+    pub fn after_expiry(&mut self, dbi: usize, mut current: Option<(u64, &mut ferrokv_resp::Out)>) {
         if self.dbs[dbi].expired_log.is_empty() {
             return;
         }
         for key in std::mem::take(&mut self.dbs[dbi].expired_log) {
+            crate::notify::notify_now(
+                self,
+                crate::notify::class::EXPIRED,
+                "expired",
+                &key,
+                dbi,
+                current.as_mut().map(|(id, out)| (*id, &mut **out)),
+            );
             self.watches.touch(dbi, &key, false);
             if self.propagate {
                 self.propagated.push((dbi, vec![b"DEL".to_vec(), key]));
             }
+        }
+    }
+
+    /// Wraps the writes propagated since `mark` in MULTI/EXEC when there
+    /// is more than one, so that replicas and the AOF apply a transaction's
+    /// or a script's writes as one block.
+    pub fn wrap_propagated_since(&mut self, mark: usize) {
+        if self.propagate && self.propagated.len() - mark > 1 {
+            let db = self.propagated[mark].0;
+            self.propagated.insert(mark, (db, vec![b"MULTI".to_vec()]));
+            let last_db = self.propagated.last().map_or(db, |p| p.0);
+            self.propagated.push((last_db, vec![b"EXEC".to_vec()]));
         }
     }
 
@@ -436,5 +475,31 @@ impl State {
         let id = self.next_client_id;
         self.next_client_id += 1;
         id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_writes_since_a_mark_become_one_block() {
+        let mut st = State::new(Config::new());
+        st.propagate = true;
+        st.propagated.push((0, vec![b"SET".to_vec(), b"before".to_vec()]));
+        let mark = st.propagated.len();
+        st.wrap_propagated_since(mark);
+        assert_eq!(st.propagated.len(), 1, "nothing written: nothing wrapped");
+        st.propagated.push((2, vec![b"DEL".to_vec(), b"a".to_vec()]));
+        st.wrap_propagated_since(mark);
+        assert_eq!(st.propagated.len(), 2, "one write stays bare");
+        st.propagated.push((3, vec![b"DEL".to_vec(), b"b".to_vec()]));
+        st.wrap_propagated_since(mark);
+        let names: Vec<(usize, &[u8])> = st.propagated.iter().map(|(db, a)| (*db, a[0].as_slice())).collect();
+        assert_eq!(
+            names,
+            vec![(0, &b"SET"[..]), (2, b"MULTI"), (2, b"DEL"), (3, b"DEL"), (3, b"EXEC")],
+            "MULTI in the first write's database, EXEC in the last's"
+        );
     }
 }

@@ -1,7 +1,9 @@
 """Coordination patterns through redis-py against 127.0.0.1:<port> (argv[1]):
 a lock released with check-and-delete under WATCH, a fair counting
 semaphore on sorted sets, optimistic WATCH retries from several threads, and
-pub/sub through redis-py's PubSub object. Run in RESP2 and RESP3."""
+pub/sub through redis-py's PubSub object, and an event-driven listener on
+database 6 that hears `expired` and `del` keyevents of that database only.
+Run in RESP2 and RESP3."""
 import sys
 import threading
 import time
@@ -194,7 +196,88 @@ def pubsub_object(protocol):
     ps.close()
 
 
+def keyevent_listener_on_db6(protocol):
+    admin = conn(protocol)
+    admin.config_set("notify-keyspace-events", "Egx")
+    r6 = redis.Redis(host="127.0.0.1", port=port, db=6, protocol=protocol, decode_responses=True, socket_timeout=30)
+    r0 = conn(protocol)
+    ps = r6.pubsub()
+    ps.subscribe("__keyevent@6__:expired", "__keyevent@6__:del")
+    for _ in range(2):
+        check(ps.get_message(timeout=5)["type"] == "subscribe", "subscribe confirmation")
+    # Writes in database 0 must not reach a database-6 listener.
+    r0.set("session:0", "x", px=20)
+    r0.set("cart:0", "x")
+    r0.delete("cart:0")
+    r6.set("session:6", "x", px=20)
+    r6.set("cart:6", "x")
+    r6.delete("cart:6")
+    heard = []
+    deadline = time.time() + 10
+    while len(heard) < 2 and time.time() < deadline:
+        m = ps.get_message(timeout=1)
+        if m and m["type"] == "message":
+            heard.append((m["channel"], m["data"]))
+    check(
+        sorted(heard) == [("__keyevent@6__:del", "cart:6"), ("__keyevent@6__:expired", "session:6")],
+        f"heard {heard}",
+    )
+    # Nothing else arrives: database 0's expiry is not announced here.
+    deadline = time.time() + 10
+    while r0.exists("session:0") and time.time() < deadline:
+        time.sleep(0.01)
+    check(not r0.exists("session:0"), "session:0 expired")
+    extra = ps.get_message(timeout=0.5)
+    check(extra is None, f"unexpected {extra}")
+    ps.close()
+    admin.config_set("notify-keyspace-events", "")
+
+
+RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0
+"""
+
+
+def scripted_lock_and_counter(protocol):
+    """A lock released by a script (redis-py's register_script: EVALSHA,
+    falling back to EVAL on NOSCRIPT) and an atomic capped counter."""
+    r = conn(protocol)
+    r.script_flush()
+    release = r.register_script(RELEASE)
+    token = acquire_lock(r, "script-lock", 10000)
+    check(token is not None, "lock acquired")
+    check(release(keys=["script-lock"], args=["not-mine"]) == 0, "foreign token refused")
+    check(release(keys=["script-lock"], args=[token]) == 1, "own token released")
+    check(r.exists("script-lock") == 0, "lock gone")
+    capped = r.register_script(
+        "local v = redis.call('incr', KEYS[1]) "
+        "if v > tonumber(ARGV[1]) then redis.call('decr', KEYS[1]) return redis.error_reply('LIMIT reached') end "
+        "return v"
+    )
+    r.delete("capped")
+
+    def worker():
+        c = conn(protocol)
+        for _ in range(50):
+            try:
+                capped(keys=["capped"], args=[120], client=c)
+            except redis.ResponseError as e:
+                check(str(e) == "LIMIT reached", f"error {e}")
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(r.get("capped") == "120", f"capped {r.get('capped')}")
+
+
 for protocol in (2, 3):
+    scripted_lock_and_counter(protocol)
+    keyevent_listener_on_db6(protocol)
     lock_protects_a_critical_section(protocol)
     fair_semaphore_admits_at_most_its_limit(protocol)
     watch_retries_lose_no_update(protocol)

@@ -6,6 +6,7 @@ use crate::command::{CommandSpec, KeySpec};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult, BIT_OFFSET, SYNTAX};
 use crate::keyspace::{Loc, StrEnc};
+use crate::notify::class;
 use crate::types::string::{
     bitcount, bitop, bitpos, get_signed, get_unsigned, set_field, signed_overflow, unsigned_overflow, BitOp,
     BitposRange, Overflow,
@@ -125,6 +126,7 @@ fn setbit(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     };
     if changed {
         ctx.changed(1);
+        ctx.notify(class::STRING, "setbit", argv[1]);
     }
     ctx.out.int(old as i64);
     Ok(())
@@ -228,13 +230,17 @@ fn bitop_cmd(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let res = bitop(op, &refs);
     let dest = argv[2];
     let now = ctx.now_ms;
-    let found = ctx.lookup_write(dest);
+    // An empty result deletes the destination as it is, even when expired
+    // (Redis's plain `dbDelete`: a `del`, not an `expired`).
+    let found = if res.is_empty() { ctx.db().peek(dest) } else { ctx.lookup_write(dest) };
     if !res.is_empty() {
         store(ctx.db(), found, dest, &res, StrEnc::Raw, Ttl::Clear, now);
         ctx.changed(1);
+        ctx.notify(class::STRING, "set", dest);
     } else if let Some(loc) = found {
         drop(ctx.db().remove(loc));
         ctx.changed(1);
+        ctx.notify(class::GENERIC, "del", dest);
     }
     ctx.out.int(res.len() as i64);
     Ok(())
@@ -331,17 +337,20 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], readonly_cmd: bool) -> Cm
         ops.push(Field { op, offset, bits, signed, ow });
         j += if matches!(op, FieldOp::Get) { 3 } else { 4 };
     }
-    let loc = if !writes {
+    // `grew`: the string was created or lengthened, which counts as a
+    // change even when no field's value does (Redis's `dirty`).
+    let (loc, grew) = if !writes {
         let loc = ctx.lookup_read(argv[1]);
         if let Some(l) = loc {
             string_at(ctx.db(), l)?;
         }
-        loc
+        (loc, false)
     } else {
         if readonly_cmd {
             return Err(CmdError::fixed("ERR BITFIELD_RO only supports the GET subcommand"));
         }
-        Some(string_for_bits(ctx, argv[1], highest)?.0)
+        let (l, grew) = string_for_bits(ctx, argv[1], highest)?;
+        (Some(l), grew)
     };
     ctx.out.array(ops.len());
     let mut changes = 0;
@@ -367,40 +376,45 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], readonly_cmd: bool) -> Cm
                 let reply = {
                     let mut e = ctx.db().get_mut(l);
                     let s = e.str_mut();
-                    let (overflow, store_val, reply) = if f.signed {
+                    let (overflow, store_val, reply, same) = if f.signed {
                         let old = get_signed(s, f.offset, f.bits);
                         if is_incr {
                             let (o, nv) = signed_overflow(old, v, f.bits, f.ow);
-                            (o, nv as u64, nv)
+                            (o, nv as u64, nv, nv == old)
                         } else {
                             let (o, nv) = signed_overflow(v, 0, f.bits, f.ow);
-                            (o, nv as u64, old)
+                            (o, nv as u64, old, nv == old)
                         }
                     } else {
                         let old = get_unsigned(s, f.offset, f.bits);
                         if is_incr {
                             let (o, nv) = unsigned_overflow(old, v, f.bits, f.ow);
-                            (o, nv, nv as i64)
+                            (o, nv, nv as i64, nv == old)
                         } else {
                             let (o, nv) = unsigned_overflow(v as u64, 0, f.bits, f.ow);
-                            (o, nv, old as i64)
+                            (o, nv, old as i64, nv == old)
                         }
                     };
                     if overflow && f.ow == Overflow::Fail {
                         None
                     } else {
                         set_field(s, f.offset, f.bits, store_val);
-                        Some(reply)
+                        Some((reply, grew || !same))
                     }
                 };
                 match reply {
-                    Some(r) => ctx.out.int(r),
+                    Some((r, changed)) => {
+                        ctx.out.int(r);
+                        changes += changed as u64;
+                    }
                     None => ctx.out.null(),
                 }
-                changes += 1;
             }
         }
     }
     ctx.changed(changes);
+    if changes > 0 {
+        ctx.notify(class::STRING, "setbit", argv[1]);
+    }
     Ok(())
 }

@@ -8,6 +8,7 @@ use crate::error::{CmdError, CmdResult, NOT_FLOAT, OVERFLOW, SYNTAX, WRONGTYPE};
 use crate::glob::glob_match;
 use crate::keyspace::db::lru_clock;
 use crate::keyspace::{Db, Entry, Kind, Loc, Value};
+use crate::notify::class;
 use crate::types::hash::{self, HashRef};
 use crate::types::hashtable::HashTable;
 use crate::types::listpack::{self as lp, Val};
@@ -201,6 +202,7 @@ fn hset(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         ctx.out.ok();
     }
     ctx.changed((argv.len() as u64 - 2) / 2);
+    ctx.notify(class::HASH, "hset", argv[1]);
     Ok(())
 }
 
@@ -218,6 +220,7 @@ fn hsetnx(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     hash_set(ctx.db(), loc, &limits, argv[2], argv[3]);
     ctx.out.int(1);
     ctx.changed(1);
+    ctx.notify(class::HASH, "hset", argv[1]);
     Ok(())
 }
 
@@ -259,16 +262,24 @@ fn hdel(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     hash_at(ctx.db(), loc)?;
     let db = ctx.db();
     let mut deleted = 0;
+    let mut emptied = false;
     for f in &argv[2..] {
         if hash_delete(db, loc, f) {
             deleted += 1;
             if hash_at(db, loc)?.is_empty() {
                 db.remove(loc);
+                emptied = true;
                 break;
             }
         }
     }
     ctx.changed(deleted);
+    if deleted > 0 {
+        ctx.notify(class::HASH, "hdel", argv[1]);
+        if emptied {
+            ctx.notify(class::GENERIC, "del", argv[1]);
+        }
+    }
     ctx.out.int(deleted as i64);
     Ok(())
 }
@@ -363,6 +374,7 @@ fn hincrby(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     hash_set(ctx.db(), loc, &limits, argv[2], &text);
     ctx.out.int(new);
     ctx.changed(1);
+    ctx.notify(class::HASH, "hincrby", argv[1]);
     Ok(())
 }
 
@@ -385,6 +397,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     hash_set(ctx.db(), loc, &limits, argv[2], &text);
     ctx.out.bulk(&text);
     ctx.changed(1);
+    ctx.notify(class::HASH, "hincrbyfloat", argv[1]);
     if ctx.propagating() {
         // Replicas store the result rather than redo float arithmetic.
         ctx.propagate(vec![b"HSET".to_vec(), argv[1].to_vec(), argv[2].to_vec(), text]);

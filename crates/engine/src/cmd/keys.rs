@@ -8,6 +8,7 @@ use crate::error::{invalid_expire, CmdError, CmdResult, DB_RANGE, NO_SUCH_KEY, S
 use crate::glob::glob_match;
 use crate::keyspace::db::lru_clock;
 use crate::keyspace::entry::LRU_MAX;
+use crate::notify::class;
 use ferrokv_resp::num::i64_to_vec;
 
 const RO1: &[KeySpec] = &[KeySpec::at("RO", 1)];
@@ -125,6 +126,7 @@ fn delete_keys(ctx: &mut Ctx<'_>, argv: &[&[u8]], lazy: bool) -> CmdResult {
     for k in &argv[1..] {
         if let Some(e) = ctx.db().delete(k, now) {
             ctx.st.drop_value(e, lazy);
+            ctx.notify(class::GENERIC, "del", k);
             n += 1;
         }
     }
@@ -144,7 +146,8 @@ fn unlink(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     delete_keys(ctx, argv, true)
 }
 
-/// A read lookup that does not touch the LRU but counts hits and misses.
+/// A read lookup that does not touch the LRU but counts hits and misses
+/// (and announces a miss).
 fn lookup_notouch(ctx: &mut Ctx<'_>, key: &[u8]) -> Option<crate::keyspace::Loc> {
     let now = ctx.now_ms;
     let found = ctx.db().find_notouch(key, now);
@@ -152,6 +155,7 @@ fn lookup_notouch(ctx: &mut Ctx<'_>, key: &[u8]) -> Option<crate::keyspace::Loc>
         ctx.st.stats.keyspace_hits += 1;
     } else {
         ctx.st.stats.keyspace_misses += 1;
+        ctx.notify(class::KEY_MISS, "keymiss", key);
     }
     found
 }
@@ -209,6 +213,8 @@ fn rename_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], nx: bool) -> CmdResult {
     let expire = e.expire();
     db.insert(e.rename(dst, expire));
     ctx.changed(1);
+    ctx.notify(class::GENERIC, "rename_from", src);
+    ctx.notify(class::GENERIC, "rename_to", dst);
     if nx {
         ctx.out.int(1);
     } else {
@@ -422,6 +428,7 @@ fn copy(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     ctx.st.dbs[dbid].insert(copy);
     ctx.signal(dbid, dst);
     ctx.changed(1);
+    ctx.notify_db(class::GENERIC, "copy_to", dst, dbid);
     ctx.out.int(1);
     Ok(())
 }
@@ -448,6 +455,12 @@ fn move_cmd(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     ctx.signal(src, key);
     ctx.signal(dbid, key);
     ctx.changed(1);
+    if ctx.st.cfg.notify_flags != 0 {
+        // The key's `new` in the target database comes first, as in Redis.
+        crate::notify::flush_pending(ctx.st, dbid, Some((ctx.client.id, &mut *ctx.out)));
+    }
+    ctx.notify(class::GENERIC, "move_from", key);
+    ctx.notify_db(class::GENERIC, "move_to", key, dbid);
     ctx.out.int(1);
     Ok(())
 }
@@ -632,6 +645,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], ms: bool, relative: bool) -
         let lazy = ctx.st.cfg.lazy_expire;
         ctx.st.drop_value(e, lazy);
         ctx.changed(1);
+        ctx.notify(class::GENERIC, "del", key);
         if ctx.propagating() {
             ctx.propagate(vec![if lazy { b"UNLINK".to_vec() } else { b"DEL".to_vec() }, key.to_vec()]);
         }
@@ -640,6 +654,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], ms: bool, relative: bool) -
     }
     ctx.db().set_expire(loc, Some(when));
     ctx.changed(1);
+    ctx.notify(class::GENERIC, "expire", key);
     if ctx.propagating() {
         ctx.propagate(vec![b"PEXPIREAT".to_vec(), key.to_vec(), i64_to_vec(when)]);
     }
@@ -714,6 +729,7 @@ fn persist(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     }
     ctx.db().set_expire(loc, None);
     ctx.changed(1);
+    ctx.notify(class::GENERIC, "persist", argv[1]);
     ctx.out.int(1);
     Ok(())
 }

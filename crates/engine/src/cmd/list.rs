@@ -8,9 +8,12 @@ use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult, NO_SUCH_KEY, SYNTAX, WRONGTYPE};
 use crate::keyspace::db::lru_clock;
 use crate::keyspace::{Db, Entry, Kind, Loc, Value};
+use crate::notify::{self, class};
+use crate::state::State;
 use crate::types::list::{self, ListRef, QuickList};
 use crate::types::listpack as lp;
 use ferrokv_resp::num::i64_to_vec;
+use ferrokv_resp::Out;
 
 /// `ERR index out of range`
 const OUT_OF_RANGE: CmdError = CmdError::fixed("ERR index out of range");
@@ -243,6 +246,34 @@ pub(crate) fn pop(db: &mut Db, loc: Loc, head: bool, count: usize, fill: i64) ->
     popped
 }
 
+/// Announces a pop from `key` in database `db` and, when the list emptied
+/// (the key is gone), its deletion, as Redis's `listElementsRemoved`.
+pub(crate) fn notify_popped(st: &mut State, db: usize, key: &[u8], head: bool, mut current: Option<(u64, &mut Out)>) {
+    if st.cfg.notify_flags == 0 {
+        return;
+    }
+    let event = if head { "lpop" } else { "rpop" };
+    notify::notify(st, class::LIST, event, key, db, current.as_mut().map(|(id, o)| (*id, &mut **o)));
+    if st.dbs[db].peek(key).is_none() {
+        notify::notify(st, class::GENERIC, "del", key, db, current);
+    }
+}
+
+/// [`notify_popped`] for the calling client's database.
+fn notify_popped_ctx(ctx: &mut Ctx<'_>, key: &[u8], head: bool) {
+    let db = ctx.client.db;
+    notify_popped(ctx.st, db, key, head, Some((ctx.client.id, &mut *ctx.out)));
+}
+
+/// The event of a push at the head (`lpush`) or the tail (`rpush`).
+pub(crate) fn push_event(head: bool) -> &'static str {
+    if head {
+        "lpush"
+    } else {
+        "rpush"
+    }
+}
+
 /// LPUSH / RPUSH / LPUSHX / RPUSHX.
 fn push_cmd(ctx: &mut Ctx<'_>, argv: &[&[u8]], head: bool, only_existing: bool) -> CmdResult {
     let found = ctx.lookup_write(argv[1]);
@@ -257,6 +288,7 @@ fn push_cmd(ctx: &mut Ctx<'_>, argv: &[&[u8]], head: bool, only_existing: bool) 
     let len = push(ctx.db(), found, argv[1], &argv[2..], head, fill, lru);
     ctx.changed(argv.len() as u64 - 2);
     ctx.out.int(len as i64);
+    ctx.notify(class::LIST, push_event(head), argv[1]);
     Ok(())
 }
 
@@ -308,6 +340,7 @@ fn pop_cmd(ctx: &mut Ctx<'_>, argv: &[&[u8]], head: bool) -> CmdResult {
         }
     }
     ctx.changed(popped.len() as u64);
+    notify_popped_ctx(ctx, argv[1], head);
     Ok(())
 }
 
@@ -363,6 +396,7 @@ fn lset(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         return Err(OUT_OF_RANGE);
     }
     ctx.changed(1);
+    ctx.notify(class::LIST, "lset", argv[1]);
     ctx.out.ok();
     Ok(())
 }
@@ -426,6 +460,11 @@ fn ltrim(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         ctx.db().remove(loc);
     }
     ctx.changed((ltrim + rtrim) as u64);
+    // Announced even when nothing was trimmed, as Redis does.
+    ctx.notify(class::LIST, "ltrim", argv[1]);
+    if left == 0 {
+        ctx.notify(class::GENERIC, "del", argv[1]);
+    }
     ctx.out.ok();
     Ok(())
 }
@@ -458,6 +497,7 @@ fn linsert(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     });
     if inserted {
         ctx.changed(1);
+        ctx.notify(class::LIST, "linsert", argv[1]);
         ctx.out.int(len as i64);
     } else {
         ctx.out.int(-1);
@@ -480,6 +520,12 @@ fn lrem(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         ctx.db().remove(loc);
     }
     ctx.changed(removed as u64);
+    if removed > 0 {
+        ctx.notify(class::LIST, "lrem", argv[1]);
+    }
+    if left == 0 {
+        ctx.notify(class::GENERIC, "del", argv[1]);
+    }
     ctx.out.int(removed as i64);
     Ok(())
 }
@@ -623,6 +669,8 @@ fn move_cmd(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: bool, to: bool) -> 
         Moved::Done(v) => {
             ctx.out.bulk(&v);
             ctx.changed(1);
+            ctx.notify(class::LIST, push_event(to), dst);
+            notify_popped_ctx(ctx, src, from);
         }
     }
     Ok(())
@@ -670,6 +718,7 @@ pub(crate) fn mpop_in(ctx: &mut Ctx<'_>, keys: &[&[u8]], head: bool, count: usiz
         out.array(popped.len());
         popped.iter().for_each(|v| out.bulk(v));
         ctx.changed(popped.len() as u64);
+        notify_popped_ctx(ctx, k, head);
         ctx.propagate(vec![
             if head { b"LPOP".to_vec() } else { b"RPOP".to_vec() },
             k.to_vec(),
@@ -701,6 +750,7 @@ pub(crate) fn bpop_in(ctx: &mut Ctx<'_>, keys: &[&[u8]], head: bool) -> Result<b
         ctx.out.bulk(k);
         ctx.out.bulk(&v);
         ctx.changed(1);
+        notify_popped_ctx(ctx, k, head);
         ctx.propagate(vec![if head { b"LPOP".to_vec() } else { b"RPOP".to_vec() }, k.to_vec()]);
         return Ok(true);
     }

@@ -9,7 +9,8 @@ pub mod introspect;
 pub mod keys;
 pub mod list;
 pub mod multi;
-pub mod pubsub;
+mod pubsub;
+mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -34,4 +35,5 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     server::SPECS,
     introspect::SPECS,
     debug::SPECS,
+    scripting::SPECS,
 ];

@@ -125,14 +125,7 @@ fn exec(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
     if !deny_before {
         ctx.client.flags &= !client::DENY_BLOCKING;
     }
-    // Replicas and the AOF see the transaction's writes as one MULTI/EXEC
-    // block when there is more than one of them.
-    if ctx.st.propagate && ctx.st.propagated.len() - mark > 1 {
-        let db = ctx.st.propagated[mark].0;
-        ctx.st.propagated.insert(mark, (db, vec![b"MULTI".to_vec()]));
-        let last_db = ctx.st.propagated.last().map_or(db, |p| p.0);
-        ctx.st.propagated.push((last_db, vec![b"EXEC".to_vec()]));
-    }
+    ctx.st.wrap_propagated_since(mark);
     discard_transaction(ctx.st, ctx.client);
     ctx.propagate_nothing();
     Ok(())

@@ -9,6 +9,7 @@ use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
 use crate::glob::glob_match;
 use crate::keyspace::db::lru_clock;
 use crate::keyspace::{Db, Entry, Kind, Loc, Value};
+use crate::notify::class;
 use crate::state::Rng;
 use crate::types::hashtable::SetTable;
 use crate::types::listpack::Val;
@@ -213,6 +214,9 @@ fn sadd(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         added += set_add(db, loc, m, &limits) as u64;
     }
     ctx.changed(added);
+    if added > 0 {
+        ctx.notify(class::SET, "sadd", argv[1]);
+    }
     ctx.out.int(added as i64);
     Ok(())
 }
@@ -226,16 +230,24 @@ fn srem(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     set_at(ctx.db(), loc)?;
     let db = ctx.db();
     let mut removed = 0;
+    let mut emptied = false;
     for m in &argv[2..] {
         if set_remove(db, loc, m) {
             removed += 1;
             if set_at(db, loc)?.is_empty() {
                 db.remove(loc);
+                emptied = true;
                 break;
             }
         }
     }
     ctx.changed(removed);
+    if removed > 0 {
+        ctx.notify(class::SET, "srem", argv[1]);
+        if emptied {
+            ctx.notify(class::GENERIC, "del", argv[1]);
+        }
+    }
     ctx.out.int(removed as i64);
     Ok(())
 }
@@ -382,11 +394,16 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         let db = &mut st.dbs[ctx.client.db];
         let m = set_at(db, loc)?.random(&mut st.rng).bytes().into_owned();
         set_remove(db, loc, &m);
-        if set_at(db, loc)?.is_empty() {
+        let emptied = set_at(db, loc)?.is_empty();
+        if emptied {
             db.remove(loc);
         }
         ctx.out.bulk(&m);
         ctx.changed(1);
+        ctx.notify(class::SET, "spop", key);
+        if emptied {
+            ctx.notify(class::GENERIC, "del", key);
+        }
         ctx.propagate(vec![b"SREM".to_vec(), key.to_vec(), m]);
         return Ok(());
     }
@@ -409,6 +426,8 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         s.for_each(|m| bulk(out, m));
         ctx.delete_at(loc);
         ctx.changed(size as u64);
+        ctx.notify(class::SET, "spop", key);
+        ctx.notify(class::GENERIC, "del", key);
         ctx.propagate(vec![b"DEL".to_vec(), key.to_vec()]);
         return Ok(());
     }
@@ -456,6 +475,7 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         out.bulk(m);
     }
     ctx.changed(count as u64);
+    ctx.notify(class::SET, "spop", key);
     if ctx.propagating() {
         for batch in popped.chunks(1024) {
             let mut v = Vec::with_capacity(batch.len() + 2);
@@ -497,9 +517,15 @@ fn smove(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     }
-    if set_at(db, sloc)?.is_empty() {
+    let emptied = set_at(db, sloc)?.is_empty();
+    if emptied {
         db.remove(sloc);
     }
+    ctx.notify(class::SET, "srem", src);
+    if emptied {
+        ctx.notify(class::GENERIC, "del", src);
+    }
+    let db = ctx.db();
     let dloc = match db.peek(dst) {
         Some(l) => l,
         None => {
@@ -512,6 +538,9 @@ fn smove(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     };
     let added = set_add(db, dloc, m, &limits);
     ctx.changed(1 + added as u64);
+    if added {
+        ctx.notify(class::SET, "sadd", dst);
+    }
     ctx.out.int(1);
     Ok(())
 }
@@ -519,7 +548,7 @@ fn smove(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 /// SINTER / SMEMBERS / SINTERSTORE / SINTERCARD (Redis's
 /// `sinterGenericCommand`). `card` is the SINTERCARD limit (0 = none).
 fn inter(ctx: &mut Ctx<'_>, keys: &[&[u8]], dst: Option<&[u8]>, card: Option<usize>) -> CmdResult {
-    let locs = ctx.lookup_read_all(keys);
+    let locs = ctx.lookup_read_all(keys, |t| t == crate::types::Type::Set)?;
     let limits = ctx.st.cfg.limits;
     let lru = lru_clock(ctx.now_ms);
     let db = &ctx.st.dbs[ctx.client.db];
@@ -584,13 +613,16 @@ fn inter(ctx: &mut Ctx<'_>, keys: &[&[u8]], dst: Option<&[u8]>, card: Option<usi
 /// Stores a SINTERSTORE/SUNIONSTORE/SDIFFSTORE result at `dst` (any old
 /// value of any type goes), or deletes `dst` when the result is empty.
 fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: SetBuild, lru: u32) -> CmdResult {
-    let found = ctx.lookup_write(dst);
+    // An empty result deletes `dst` as it is, even when expired (Redis's
+    // plain `dbDelete`: a `del`, not an `expired`).
+    let found = if result.is_empty() { ctx.db().peek(dst) } else { ctx.lookup_write(dst) };
     if result.is_empty() {
         ctx.out.int(0);
         match found {
             Some(loc) => {
                 ctx.delete_at(loc);
                 ctx.changed(1);
+                ctx.notify(class::GENERIC, "del", dst);
             }
             None => ctx.propagate_nothing(),
         }
@@ -600,12 +632,15 @@ fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: SetBuild, lru: u32) -> Cm
     ctx.set_key(found, entry_of(dst, result, lru));
     ctx.out.int(n as i64);
     ctx.changed(1);
+    // The event is the command's name: sinterstore, sunionstore, sdiffstore.
+    let event = ctx.cmd.spec.name;
+    ctx.notify(class::SET, event, dst);
     Ok(())
 }
 
 /// SUNION / SDIFF and their STORE forms (Redis's `sunionDiffGenericCommand`).
 fn union_diff(ctx: &mut Ctx<'_>, keys: &[&[u8]], dst: Option<&[u8]>, diff: bool) -> CmdResult {
-    let locs = ctx.lookup_read_all(keys);
+    let locs = ctx.lookup_read_all(keys, |t| t == crate::types::Type::Set)?;
     let limits = ctx.st.cfg.limits;
     let lru = lru_clock(ctx.now_ms);
     let db = &ctx.st.dbs[ctx.client.db];

@@ -328,12 +328,15 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], readonly: bool) -> CmdResult 
                     values.push(lookup_pattern(ctx, g, &it.elem).unwrap_or_default());
                 }
             }
-            let found = ctx.lookup_write(dst);
+            // An empty result deletes `dst` as it is, even when expired
+            // (Redis's plain `dbDelete`: a `del`, not an `expired`).
+            let found = if values.is_empty() { ctx.st.dbs[ctx.client.db].peek(dst) } else { ctx.lookup_write(dst) };
             if values.is_empty() {
                 match found {
                     Some(loc) => {
                         ctx.delete_at(loc);
                         ctx.changed(1);
+                        ctx.notify(crate::notify::class::GENERIC, "del", dst);
                     }
                     None => ctx.propagate_nothing(),
                 }
@@ -350,6 +353,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], readonly: bool) -> CmdResult 
                 };
                 ctx.set_key(found, e);
                 ctx.changed(values.len() as u64);
+                ctx.notify(crate::notify::class::LIST, "sortstore", dst);
             }
             ctx.out.int(outputlen as i64);
         }

@@ -6,6 +6,7 @@ use crate::ctx::Ctx;
 use crate::error::{invalid_expire, CmdError, CmdResult, SYNTAX, TOO_BIG, WRONGTYPE};
 use crate::keyspace::db::lru_clock;
 use crate::keyspace::{Db, Entry, Loc, StrEnc};
+use crate::notify::class;
 use crate::types::longdouble::incr_by_float;
 use crate::types::string::{encoding_for, getrange_bounds, incr as incr_value, lcs};
 use ferrokv_resp::encode::Aggregate;
@@ -338,6 +339,10 @@ fn set_generic(
     let now = ctx.now_ms;
     store(ctx.db(), found, key, val, encoding_for(val), ttl, now);
     ctx.changed(1);
+    ctx.notify(class::STRING, "set", key);
+    if when.is_some() {
+        ctx.notify(class::GENERIC, "expire", key);
+    }
     if let (Some(t), true) = (when, ctx.propagating()) {
         if !matches!(o.expire, Some((true, true, _))) {
             ctx.propagate(vec![b"SET".to_vec(), key.to_vec(), val.to_vec(), b"PXAT".to_vec(), i64_to_vec(t)]);
@@ -401,6 +406,7 @@ fn getset(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now_ms;
     store(ctx.db(), found, argv[1], argv[2], encoding_for(argv[2]), Ttl::Clear, now);
     ctx.changed(1);
+    ctx.notify(class::STRING, "set", argv[1]);
     if ctx.propagating() {
         ctx.propagate(vec![b"SET".to_vec(), argv[1].to_vec(), argv[2].to_vec()]);
     }
@@ -418,6 +424,7 @@ fn getdel(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let old = db.remove(loc);
     drop(old);
     ctx.changed(1);
+    ctx.notify(class::GENERIC, "del", argv[1]);
     if ctx.propagating() {
         let del: &[u8] = if ctx.st.cfg.lazy_user_del { b"UNLINK" } else { b"DEL" };
         ctx.propagate(vec![del.to_vec(), argv[1].to_vec()]);
@@ -446,6 +453,7 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         if t <= ctx.now_ms {
             drop(ctx.db().remove(loc));
             ctx.changed(1);
+            ctx.notify(class::GENERIC, "del", key);
             if ctx.propagating() {
                 let del: &[u8] = if ctx.st.cfg.lazy_expire { b"UNLINK" } else { b"DEL" };
                 ctx.propagate(vec![del.to_vec(), key.to_vec()]);
@@ -456,12 +464,14 @@ fn getex(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     if let Some(t) = when {
         ctx.db().set_expire(loc, Some(t));
         ctx.changed(1);
+        ctx.notify(class::GENERIC, "expire", key);
         if ctx.propagating() && !matches!(o.expire, Some((true, true, _))) {
             ctx.propagate(vec![b"PEXPIREAT".to_vec(), key.to_vec(), i64_to_vec(t)]);
         }
     } else if o.persist && ctx.db().get(loc).expire().is_some() {
         ctx.db().set_expire(loc, None);
         ctx.changed(1);
+        ctx.notify(class::GENERIC, "persist", key);
         if ctx.propagating() {
             ctx.propagate(vec![b"PERSIST".to_vec(), key.to_vec()]);
         }
@@ -496,6 +506,7 @@ fn mset(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     for kv in argv[1..].chunks(2) {
         let found = ctx.lookup_write(kv[0]);
         store(ctx.db(), found, kv[0], kv[1], encoding_for(kv[1]), Ttl::Clear, now);
+        ctx.notify(class::STRING, "set", kv[0]);
     }
     ctx.changed((argv.len() / 2) as u64);
     ctx.out.ok();
@@ -518,6 +529,7 @@ fn msetnx(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         // A key repeated in the arguments exists by its second occurrence.
         let found = ctx.lookup_write(kv[0]);
         store(ctx.db(), found, kv[0], kv[1], encoding_for(kv[1]), Ttl::Clear, now);
+        ctx.notify(class::STRING, "set", kv[0]);
     }
     ctx.changed((argv.len() / 2) as u64);
     ctx.out.int(1);
@@ -554,6 +566,7 @@ fn append(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         }
     };
     ctx.changed(1);
+    ctx.notify(class::STRING, "append", key);
     ctx.out.int(total as i64);
     Ok(())
 }
@@ -624,6 +637,7 @@ fn setrange(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         }
     };
     ctx.changed(1);
+    ctx.notify(class::STRING, "setrange", key);
     ctx.out.int(newlen as i64);
     Ok(())
 }
@@ -640,6 +654,7 @@ fn incr_generic(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> CmdResult {
     let now = ctx.now_ms;
     store(ctx.db(), found, key, &text, StrEnc::Int, Ttl::Keep, now);
     ctx.changed(1);
+    ctx.notify(class::STRING, "incrby", key);
     ctx.out.int(v);
     Ok(())
 }
@@ -682,6 +697,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let enc = if text.len() <= 44 { StrEnc::Embstr } else { StrEnc::Raw };
     store(ctx.db(), found, key, &text, enc, Ttl::Keep, now);
     ctx.changed(1);
+    ctx.notify(class::STRING, "incrbyfloat", key);
     ctx.out.bulk(&text);
     if ctx.propagating() {
         // Replicas must not redo float arithmetic: send the result.

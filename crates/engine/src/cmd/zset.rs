@@ -12,6 +12,7 @@ use crate::error::{CmdError, CmdResult, NOT_FLOAT, SYNTAX, WRONGTYPE};
 use crate::glob::glob_match;
 use crate::keyspace::db::lru_clock;
 use crate::keyspace::{Db, Entry, Kind, Loc, Value};
+use crate::notify::{self, class};
 use crate::state::State;
 use crate::types::listpack::{self as lp, Val};
 use crate::types::set::SetRef;
@@ -455,14 +456,17 @@ impl ZBuild {
 /// Stores a result at `dst` (replacing any value) or, when empty, deletes
 /// `dst`; replies with the number of members.
 fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: ZBuild) -> CmdResult {
-    let found = ctx.lookup_write(dst);
     let n = result.len();
+    // An empty result deletes `dst` as it is, even when expired (Redis's
+    // plain `dbDelete`: a `del`, not an `expired`).
+    let found = if n == 0 { ctx.db().peek(dst) } else { ctx.lookup_write(dst) };
     if n == 0 {
         ctx.out.int(0);
         match found {
             Some(loc) => {
                 ctx.delete_at(loc);
                 ctx.changed(1);
+                ctx.notify(class::GENERIC, "del", dst);
             }
             None => ctx.propagate_nothing(),
         }
@@ -472,6 +476,10 @@ fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: ZBuild) -> CmdResult {
     ctx.set_key(found, result.into_entry(dst, lru));
     ctx.out.int(n as i64);
     ctx.changed(1);
+    // The event is the command's name: zunionstore, zinterstore,
+    // zdiffstore, zrangestore.
+    let event = ctx.cmd.spec.name;
+    ctx.notify(class::ZSET, event, dst);
     Ok(())
 }
 
@@ -572,6 +580,9 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], zincrby: bool) -> CmdResult {
                 Err(e) => {
                     // Earlier members stay added, as in Redis.
                     ctx.changed(added + updated);
+                    if added + updated > 0 {
+                        ctx.notify(class::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
+                    }
                     return Err(e);
                 }
             };
@@ -587,6 +598,9 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], zincrby: bool) -> CmdResult {
         }
     }
     ctx.changed(added + updated);
+    if added + updated > 0 {
+        ctx.notify(class::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
+    }
     if f.incr {
         if processed > 0 {
             ctx.out.double(last);
@@ -608,16 +622,24 @@ fn zrem(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     zset_at(ctx.db(), loc)?;
     let db = ctx.db();
     let mut deleted = 0;
+    let mut emptied = false;
     for m in &argv[2..] {
         if zset_del(db, loc, m) {
             deleted += 1;
         }
         if zset_at(db, loc)?.is_empty() {
             db.remove(loc);
+            emptied = true;
             break;
         }
     }
     ctx.changed(deleted);
+    if deleted > 0 {
+        ctx.notify(class::ZSET, "zrem", argv[1]);
+        if emptied {
+            ctx.notify(class::GENERIC, "del", argv[1]);
+        }
+    }
     ctx.out.int(deleted as i64);
     Ok(())
 }
@@ -962,6 +984,14 @@ fn zremrange(ctx: &mut Ctx<'_>, argv: &[&[u8]], by: By) -> CmdResult {
     };
     let n = remove_ranks(db, loc, lo, hi);
     ctx.changed(n as u64);
+    if n > 0 {
+        // zremrangebyrank, zremrangebyscore, zremrangebylex.
+        let event = ctx.cmd.spec.name;
+        ctx.notify(class::ZSET, event, argv[1]);
+        if ctx.db().peek(argv[1]).is_none() {
+            ctx.notify(class::GENERIC, "del", argv[1]);
+        }
+    }
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -1015,6 +1045,7 @@ fn zpop_cmd(ctx: &mut Ctx<'_>, argv: &[&[u8]], max: bool) -> CmdResult {
     ctx.out.array(if nested { popped.len() } else { popped.len() * 2 });
     emit_popped(ctx.out, &popped, nested);
     ctx.changed(popped.len() as u64);
+    notify_popped_ctx(ctx, argv[1], max, popped.len());
     Ok(())
 }
 
@@ -1026,6 +1057,24 @@ fn zpopmin(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 /// ZPOPMAX key [count]
 fn zpopmax(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     zpop_cmd(ctx, argv, true)
+}
+
+/// Announces `n` members popped from `key` in database `db` and, when the
+/// set emptied (the key is gone), its deletion.
+fn notify_popped(st: &mut State, db: usize, key: &[u8], max: bool, n: usize, mut current: Option<(u64, &mut Out)>) {
+    if n == 0 || st.cfg.notify_flags == 0 {
+        return;
+    }
+    let event = if max { "zpopmax" } else { "zpopmin" };
+    notify::notify(st, class::ZSET, event, key, db, current.as_mut().map(|(id, o)| (*id, &mut **o)));
+    if st.dbs[db].peek(key).is_none() {
+        notify::notify(st, class::GENERIC, "del", key, db, current);
+    }
+}
+
+fn notify_popped_ctx(ctx: &mut Ctx<'_>, key: &[u8], max: bool, n: usize) {
+    let db = ctx.client.db;
+    notify_popped(ctx.st, db, key, max, n, Some((ctx.client.id, &mut *ctx.out)));
 }
 
 /// The propagated form of a pop: `ZPOPMIN|ZPOPMAX key [n]`.
@@ -1056,6 +1105,7 @@ fn mpop_in(
         let popped = pop_members(ctx.db(), loc, max, count.unwrap_or(1));
         write_mpop(ctx.out, k, &popped, count.is_some());
         ctx.changed(popped.len() as u64);
+        notify_popped_ctx(ctx, k, max, popped.len());
         if blocking || count.is_some() {
             ctx.propagate(pop_form(max, k, count.map(|c| c.min(len))));
         }
@@ -1160,6 +1210,7 @@ pub(crate) fn serve_pop(
     let popped = pop_members(&mut st.dbs[db], loc, max, count.unwrap_or(1));
     write_mpop(out, key, &popped, count.is_some());
     st.dirty += popped.len() as u64;
+    notify_popped(st, db, key, max, popped.len(), None);
     pop_form(max, key, count.map(|c| c.min(len)))
 }
 
@@ -1376,15 +1427,7 @@ fn algebra(ctx: &mut Ctx<'_>, argv: &[&[u8]], numkeys_at: usize, dst: Option<&[u
     }
     let setnum = setnum as usize;
     let keys = &argv[numkeys_at + 1..numkeys_at + 1 + setnum];
-    let locs = ctx.lookup_read_all(keys);
-    {
-        let db = &ctx.st.dbs[ctx.client.db];
-        for l in locs.iter().flatten() {
-            if !matches!(db.get(*l).value(), Value::Zset(_) | Value::Set(_)) {
-                return Err(WRONGTYPE);
-            }
-        }
-    }
+    let locs = ctx.lookup_read_all(keys, |t| matches!(t, crate::types::Type::Zset | crate::types::Type::Set))?;
     let mut weights = vec![1.0f64; setnum];
     let mut agg = Agg::Sum;
     let (mut withscores, mut limit) = (false, 0usize);

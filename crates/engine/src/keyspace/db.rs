@@ -65,6 +65,11 @@ pub struct Db {
     pub expired_log: Vec<Vec<u8>>,
     /// Whether to collect `expired_log`.
     pub log_expired: bool,
+    /// Keys added since the owner last drained the list; only collected
+    /// while `log_new` is set (the `new` keyspace notification).
+    pub new_log: Vec<Vec<u8>>,
+    /// Whether to collect `new_log`.
+    pub log_new: bool,
     /// Keys removed by expiry, lazily or actively, since the last reset.
     pub expired_count: u64,
     /// Keys that blocked clients wait on (kept by the blocking registry).
@@ -134,6 +139,8 @@ impl Db {
             avg_ttl: 0,
             expired_log: Vec::new(),
             log_expired: false,
+            new_log: Vec::new(),
+            log_new: false,
             expired_count: 0,
             watched: HashSet::new(),
             ready: Vec::new(),
@@ -324,6 +331,14 @@ impl Db {
 
     /// Inserts `e`, whose key must not be present.
     pub fn insert(&mut self, e: Entry) -> Loc {
+        if self.log_new {
+            self.new_log.push(e.key().to_vec());
+        }
+        self.insert_entry(e)
+    }
+
+    /// [`Db::insert`] without announcing a new key (a replacement).
+    fn insert_entry(&mut self, e: Entry) -> Loc {
         self.ensure_slots();
         self.signal(e.key());
         let key = e.key();
@@ -353,7 +368,7 @@ impl Db {
             return slot.keys.replace(loc.pos, e);
         }
         let old = self.remove(loc);
-        self.insert(e);
+        self.insert_entry(e);
         old
     }
 
@@ -406,6 +421,7 @@ impl Db {
     pub fn take(&mut self) -> Db {
         let mut fresh = Db::new();
         fresh.log_expired = self.log_expired;
+        fresh.log_new = self.log_new;
         fresh.expired_count = self.expired_count;
         fresh.watched = std::mem::take(&mut self.watched);
         std::mem::replace(self, fresh)

@@ -1,0 +1,726 @@
+//! Lua scripting (Redis's `eval.c` and `script_lua.c`): EVAL and friends run
+//! a Lua 5.1 chunk whose `redis.call` executes commands through the same
+//! dispatcher as a client, under the same engine lock, so a script is atomic
+//! exactly as a transaction is.
+//!
+//! The interpreter is created on first use and reset by SCRIPT FLUSH.
+//! Scripts see a read-only global environment holding only what Redis
+//! exposes (no `os`, `io`, `debug`, `print`, `loadfile`), and their writes
+//! are propagated as the commands they ran, wrapped in MULTI/EXEC, never as
+//! the script: a replica does not re-run a non-deterministic script.
+
+mod libs;
+
+use std::collections::HashMap;
+
+use ferrokv_resp::{Frame, Out, Protocol};
+use mlua::{Function, Lua, LuaOptions, MultiValue, RegistryKey, StdLib, Table, Value};
+
+use crate::client::{self, Client};
+use crate::command::flag;
+use crate::ctx::Ctx;
+use crate::error::{CmdError, CmdResult};
+use crate::exec::{self, Resolved};
+use crate::state::State;
+
+/// `NOSCRIPT` for an unknown sha.
+pub const NOSCRIPT: CmdError = CmdError::fixed("NOSCRIPT No matching script. Please use EVAL.");
+
+/// The interpreter and the script cache.
+#[derive(Default)]
+pub struct Scripts {
+    lua: Option<Interp>,
+    /// Bodies by lowercase sha1 (SCRIPT EXISTS, EVALSHA after a flush of
+    /// the interpreter's compiled functions).
+    bodies: HashMap<String, Vec<u8>>,
+}
+
+impl std::fmt::Debug for Scripts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scripts").field("cached", &self.bodies.len()).finish()
+    }
+}
+
+struct Interp {
+    lua: Lua,
+    /// What scripts may read as globals (behind the read-only environment).
+    allowed: Table,
+    /// The environment of every script: reads go to `allowed`, writes fail.
+    env: Table,
+    /// Runs a function under Redis's error handler: `(ok, value)`.
+    runner: Function,
+    /// Compiled scripts by sha.
+    funcs: HashMap<String, RegistryKey>,
+}
+
+/// The Lua side of the sandbox: Redis's error handler (the error table
+/// carries the user script's source and line), the read-only environment,
+/// and `redis.call`/`redis.pcall` over one native entry point.
+const PRELUDE: &str = r#"
+local dbg, allowed, last_err = debug, ...
+-- Errors raised by native functions arrive as opaque userdata; the value
+-- they meant to raise (Redis's error table or message) was stashed.
+local function unwrap(err)
+  if type(err) == 'userdata' then
+    local v = last_err()
+    if v ~= nil then return v end
+  end
+  return err
+end
+local handler = function(err)
+  err = unwrap(err)
+  local i = dbg.getinfo(2, 'nSl')
+  -- The frame to blame is the nearest one in the user's script (Redis
+  -- looks one level past a C function; redis.call is a Lua wrapper here).
+  local lvl = 2
+  while i and i.source ~= '@user_script' do
+    lvl = lvl + 1
+    i = dbg.getinfo(lvl, 'nSl')
+  end
+  if type(err) ~= 'table' then
+    err = {err = 'ERR ' .. tostring(err)}
+  end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end
+local function readonly(t, name)
+  return setmetatable({}, {
+    __index = t,
+    __newindex = function() error('Attempt to modify a readonly table', 2) end,
+    __metatable = false,
+  })
+end
+local env = setmetatable({}, {
+  __index = function(_, k)
+    local v = allowed[k]
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = function() error('Attempt to modify a readonly table', 2) end,
+  __metatable = false,
+})
+-- Redis's pcall hands a script the message of an error table, as
+-- Redis 6 raised plain strings.
+local raw_pcall = pcall
+local function fix(ok, ...)
+  if ok then return true, ... end
+  local e = unwrap((...))
+  if type(e) == 'table' and (type(e.err) == 'string' or type(e.err) == 'number') then e = e.err end
+  return false, e
+end
+allowed.pcall = function(...) return fix(raw_pcall(...)) end
+for _, lib in ipairs({'string', 'table', 'math', 'bit', 'cjson', 'redis', 'coroutine'}) do
+  if allowed[lib] then allowed[lib] = readonly(allowed[lib], lib) end
+end
+allowed._G = env
+local runner = function(f) return xpcall(f, handler) end
+return env, runner
+"#;
+
+/// Where a native function leaves the value it raises.
+const STASH: &str = "ferrokv.raised";
+
+/// Raises `v` from a native function: scripts and the error handler see
+/// `v` itself, as when Redis's C functions call `lua_error`.
+pub(crate) fn raise(lua: &Lua, v: impl mlua::IntoLua) -> mlua::Error {
+    match lua.set_named_registry_value(STASH, v) {
+        Ok(()) => mlua::Error::runtime("raised"),
+        Err(e) => e,
+    }
+}
+
+/// Raises Redis's error table for `msg` (`luaPushError` + `luaError`).
+fn raise_table(lua: &Lua, msg: &str) -> mlua::Error {
+    match error_table(lua, msg) {
+        Ok(t) => raise(lua, t),
+        Err(e) => e,
+    }
+}
+
+/// Globals scripts may read, as Redis's allow list has them.
+const ALLOWED_GLOBALS: &[&str] = &[
+    "assert",
+    "error",
+    "ipairs",
+    "next",
+    "pairs",
+    "pcall",
+    "rawequal",
+    "rawget",
+    "rawset",
+    "select",
+    "setmetatable",
+    "getmetatable",
+    "tonumber",
+    "tostring",
+    "type",
+    "unpack",
+    "xpcall",
+    "_VERSION",
+    "gcinfo",
+    "coroutine",
+    "string",
+    "table",
+    "math",
+];
+
+/// What one running script needs from the engine, shared by the
+/// `redis.*` callbacks.
+struct Run<'a> {
+    st: &'a mut State,
+    client: Client,
+    now_ms: i64,
+    read_only: bool,
+    resp: Protocol,
+    /// Propagate this script's writes (`redis.set_repl`).
+    replicate: bool,
+}
+
+fn lua_err(e: mlua::Error) -> CmdError {
+    CmdError::err(format_args!("Error running script: {e}"))
+}
+
+impl Interp {
+    fn new() -> mlua::Result<Interp> {
+        // The debug library is loaded for the error handler only; scripts
+        // cannot reach it (it is not in their environment).
+        // Safety: `debug` is never exposed to user scripts.
+        let lua = unsafe {
+            Lua::unsafe_new_with(StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG, LuaOptions::new())
+        };
+        let g = lua.globals();
+        let allowed = lua.create_table()?;
+        for name in ALLOWED_GLOBALS {
+            let v: Value = g.get(*name)?;
+            if !v.is_nil() {
+                allowed.set(*name, v)?;
+            }
+        }
+        // math.random/randomseed: Redis's deterministic generator, reseeded
+        // before every script, so a script's randomness is repeatable.
+        libs::install_math(&lua, &allowed)?;
+        allowed.set("bit", libs::bit(&lua)?)?;
+        allowed.set("cjson", libs::cjson(&lua)?)?;
+        allowed.set("redis", redis_table(&lua)?)?;
+        let last_err = lua.create_function(|lua, ()| {
+            let v: Value = lua.named_registry_value(STASH)?;
+            lua.set_named_registry_value(STASH, Value::Nil)?;
+            Ok(v)
+        })?;
+        let (env, runner): (Table, Function) =
+            lua.load(PRELUDE).set_name("@redis_prelude").call((allowed.clone(), last_err))?;
+        Ok(Interp { lua, allowed, env, runner, funcs: HashMap::new() })
+    }
+
+    /// Compiles `body` as the script `sha` (cached).
+    fn compile(&mut self, sha: &str, body: &[u8]) -> Result<Function, CmdError> {
+        if let Some(k) = self.funcs.get(sha) {
+            return self.lua.registry_value(k).map_err(lua_err);
+        }
+        let f =
+            self.lua.load(body).set_name("@user_script").set_environment(self.env.clone()).into_function().map_err(
+                |e| {
+                    let msg = match &e {
+                        mlua::Error::SyntaxError { message, .. } => message.clone(),
+                        other => other.to_string(),
+                    };
+                    CmdError::err(format_args!("Error compiling script (new function): {msg}"))
+                },
+            )?;
+        let key = self.lua.create_registry_value(f.clone()).map_err(lua_err)?;
+        self.funcs.insert(sha.to_string(), key);
+        Ok(f)
+    }
+}
+
+/// The `redis` table, without the functions that need a running script
+/// (`__impl`, installed per call, and `call`/`pcall`, built on it).
+fn redis_table(lua: &Lua) -> mlua::Result<Table> {
+    let r = lua.create_table()?;
+    r.set(
+        "sha1hex",
+        lua.create_function(|lua, v: MultiValue| {
+            if v.len() != 1 {
+                return Err(raise_table(lua, "wrong number of arguments"));
+            }
+            let s = match &v[0] {
+                Value::String(s) => s.as_bytes().to_vec(),
+                Value::Integer(i) => i.to_string().into_bytes(),
+                Value::Number(n) => libs::fmt_number(*n).into_bytes(),
+                _ => Vec::new(),
+            };
+            Ok(sha1_hex(&s))
+        })?,
+    )?;
+    r.set(
+        "error_reply",
+        lua.create_function(|lua, v: MultiValue| {
+            let t = lua.create_table()?;
+            match (v.len(), v.front()) {
+                (1, Some(Value::String(s))) => {
+                    let s = s.to_string_lossy();
+                    let s = if s.starts_with('-') { s } else { format!("-{s}") };
+                    t.set("err", error_text(&s))?;
+                }
+                _ => t.set("err", "ERR wrong number or type of arguments")?,
+            }
+            Ok(t)
+        })?,
+    )?;
+    r.set(
+        "status_reply",
+        lua.create_function(|lua, v: MultiValue| {
+            let t = lua.create_table()?;
+            match (v.len(), v.front()) {
+                (1, Some(Value::String(s))) => t.set("ok", s.clone())?,
+                _ => t.set("err", "ERR wrong number or type of arguments")?,
+            }
+            Ok(t)
+        })?,
+    )?;
+    r.set(
+        "log",
+        lua.create_function(|lua, v: MultiValue| {
+            if v.len() < 2 {
+                return Err(raise_table(lua, "redis.log() requires two arguments or more."));
+            }
+            let level = match &v[0] {
+                Value::Integer(i) => *i,
+                Value::Number(n) => *n as i64,
+                _ => return Err(raise_table(lua, "First argument must be a number (log level).")),
+            };
+            if !(0..=3).contains(&level) {
+                return Err(raise_table(lua, "Invalid debug level."));
+            }
+            let text: Vec<String> = v
+                .iter()
+                .skip(1)
+                .map(|x| match x {
+                    Value::String(s) => s.to_string_lossy(),
+                    Value::Integer(i) => i.to_string(),
+                    Value::Number(n) => libs::fmt_number(*n),
+                    _ => String::new(),
+                })
+                .collect();
+            let text = text.join(" ");
+            match level {
+                0 => tracing::debug!(target: "lua", "{text}"),
+                1 | 2 => tracing::info!(target: "lua", "{text}"),
+                _ => tracing::warn!(target: "lua", "{text}"),
+            }
+            Ok(())
+        })?,
+    )?;
+    r.set("replicate_commands", lua.create_function(|_, ()| Ok(true))?)?;
+    for (name, v) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3)] {
+        r.set(name, v)?;
+    }
+    for (name, v) in [("REPL_NONE", 0), ("REPL_AOF", 1), ("REPL_SLAVE", 2), ("REPL_REPLICA", 2), ("REPL_ALL", 3)] {
+        r.set(name, v)?;
+    }
+    r.set("REDIS_VERSION", crate::REDIS_VERSION)?;
+    r.set("REDIS_VERSION_NUM", 0x0007_000f)?;
+    Ok(r)
+}
+
+/// Redis's `luaPushErrorBuff`: `-CODE msg` → `CODE msg`, a bare message
+/// gets the `ERR` code.
+fn error_text(s: &str) -> String {
+    let trimmed = s.trim_end_matches(['\r', '\n']);
+    match trimmed.strip_prefix('-') {
+        Some(rest) => match rest.split_once(' ') {
+            Some((code, msg)) => format!("{code} {}", msg.trim_matches(['\r', '\n'])),
+            None => format!("ERR {rest}"),
+        },
+        None => format!("ERR {trimmed}"),
+    }
+}
+
+/// The lowercase hex SHA-1 of `data`.
+pub fn sha1_hex(data: &[u8]) -> String {
+    sha1_smol::Sha1::from(data).digest().to_string()
+}
+
+fn interp(st: &mut State) -> Result<&mut Interp, CmdError> {
+    if st.scripts.lua.is_none() {
+        st.scripts.lua = Some(Interp::new().map_err(lua_err)?);
+    }
+    Ok(st.scripts.lua.as_mut().expect("just created"))
+}
+
+/// SCRIPT LOAD: compiles and caches `body`, returning its sha.
+pub fn load(st: &mut State, body: &[u8]) -> Result<String, CmdError> {
+    let sha = sha1_hex(body);
+    interp(st)?.compile(&sha, body)?;
+    st.scripts.bodies.insert(sha.clone(), body.to_vec());
+    Ok(sha)
+}
+
+/// SCRIPT EXISTS for one sha.
+pub fn exists(st: &State, sha: &[u8]) -> bool {
+    std::str::from_utf8(sha).is_ok_and(|s| st.scripts.bodies.contains_key(&s.to_ascii_lowercase()))
+}
+
+/// SCRIPT FLUSH: forgets every script and resets the interpreter.
+pub fn flush(st: &mut State) {
+    st.scripts = Scripts::default();
+}
+
+/// Number of cached scripts (INFO number_of_cached_scripts).
+pub fn cached(st: &State) -> usize {
+    st.scripts.bodies.len()
+}
+
+/// EVAL / EVALSHA / EVAL_RO / EVALSHA_RO.
+pub fn eval(ctx: &mut Ctx<'_>, argv: &[&[u8]], by_sha: bool, read_only: bool) -> CmdResult {
+    let numkeys = crate::command::args::int(argv[2])?;
+    if numkeys > (argv.len() - 3) as i64 {
+        return Err(CmdError::err("Number of keys can't be greater than number of args"));
+    }
+    if numkeys < 0 {
+        return Err(CmdError::err("Number of keys can't be negative"));
+    }
+    let numkeys = numkeys as usize;
+    let sha = if by_sha {
+        let s = String::from_utf8_lossy(argv[1]).to_ascii_lowercase();
+        if !ctx.st.scripts.bodies.contains_key(&s) {
+            return Err(NOSCRIPT);
+        }
+        s
+    } else {
+        sha1_hex(argv[1])
+    };
+    let body = match ctx.st.scripts.bodies.get(&sha) {
+        Some(b) => b.clone(),
+        None => argv[1].to_vec(),
+    };
+    let f = interp(ctx.st)?.compile(&sha, &body)?;
+    ctx.st.scripts.bodies.entry(sha.clone()).or_insert(body);
+
+    let it = ctx.st.scripts.lua.as_ref().expect("compiled above");
+    let (lua, allowed, runner) = (it.lua.clone(), it.allowed.clone(), it.runner.clone());
+    let strings = |items: &[&[u8]]| -> mlua::Result<Table> {
+        let t = lua.create_table_with_capacity(items.len(), 0)?;
+        for (i, it) in items.iter().enumerate() {
+            t.raw_set(i + 1, lua.create_string(it)?)?;
+        }
+        Ok(t)
+    };
+    allowed.raw_set("KEYS", strings(&argv[3..3 + numkeys]).map_err(lua_err)?).map_err(lua_err)?;
+    allowed.raw_set("ARGV", strings(&argv[3 + numkeys..]).map_err(lua_err)?).map_err(lua_err)?;
+
+    // The script's own connection: the caller's database, RESP2 until
+    // redis.setresp, blocking commands in their non-blocking form.
+    let mut sclient = Client::new(ctx.client.id, ctx.client.addr.clone());
+    sclient.db = ctx.client.db;
+    sclient.flags = client::DENY_BLOCKING;
+    let mark = ctx.st.propagated.len();
+    let run = std::cell::RefCell::new(Run {
+        st: &mut *ctx.st,
+        client: sclient,
+        now_ms: ctx.now_ms,
+        read_only,
+        resp: Protocol::Resp2,
+        replicate: true,
+    });
+    let outcome = lua.scope(|scope| {
+        let redis: Table = allowed.raw_get("redis")?;
+        // The read-only proxy hides the real table: reach it through the
+        // proxy's metatable.
+        let real: Table = match redis.metatable() {
+            Some(m) => m.raw_get("__index")?,
+            None => redis.clone(),
+        };
+        // redis.call raises a failed command's error table; redis.pcall
+        // returns it. Both are native, as in Redis, so the caller's frame
+        // (and its line, for the error message) stays on the stack.
+        let call = scope.create_function(|lua, args: MultiValue| match command(lua, &mut run.borrow_mut(), args)? {
+            (true, v) => Ok(v),
+            (false, v) => Err(raise(lua, v)),
+        })?;
+        real.raw_set("call", call)?;
+        let pcall = scope.create_function(|lua, args: MultiValue| Ok(command(lua, &mut run.borrow_mut(), args)?.1))?;
+        real.raw_set("pcall", pcall)?;
+        let setresp = scope.create_function(|lua, v: MultiValue| {
+            let n = match (v.len(), v.front()) {
+                (1, Some(Value::Integer(i))) => *i,
+                (1, Some(Value::Number(n))) => *n as i64,
+                (1, _) => return Err(raise_table(lua, "RESP version must be 2 or 3.")),
+                _ => return Err(raise_table(lua, "redis.setresp() requires one argument.")),
+            };
+            run.borrow_mut().resp = match n {
+                2 => Protocol::Resp2,
+                3 => Protocol::Resp3,
+                _ => return Err(raise_table(lua, "RESP version must be 2 or 3.")),
+            };
+            Ok(())
+        })?;
+        real.raw_set("setresp", setresp)?;
+        let set_repl = scope.create_function(|lua, v: MultiValue| {
+            let flags = match (v.len(), v.front()) {
+                (1, Some(Value::Integer(i))) => *i,
+                (1, Some(Value::Number(n))) => *n as i64,
+                _ => return Err(raise_table(lua, "redis.set_repl() requires two arguments.")),
+            };
+            if !(0..=3).contains(&flags) {
+                return Err(raise_table(
+                    lua,
+                    "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                ));
+            }
+            run.borrow_mut().replicate = flags != 0;
+            Ok(())
+        })?;
+        real.raw_set("set_repl", set_repl)?;
+        let result: MultiValue = runner.call(f.clone())?;
+        let ok = matches!(result.front(), Some(Value::Boolean(true)));
+        let value = result.into_iter().nth(1).unwrap_or(Value::Nil);
+        let resp = run.borrow().resp;
+        // Convert inside the scope: tables are read while still valid.
+        let mut out = Out::new(if ctx.out.resp3() { Protocol::Resp3 } else { Protocol::Resp2 });
+        let err = if ok { reply_from_lua(&mut out, &value, resp).err() } else { Some(script_error(&value, &sha)) };
+        for f in ["call", "pcall", "setresp", "set_repl"] {
+            real.raw_set(f, Value::Nil)?;
+        }
+        Ok((out, err))
+    });
+    drop(run);
+    let (out, err) = outcome.map_err(|e| CmdError::err(format_args!("Error running script {sha}, {e}")))?;
+    ctx.st.wrap_propagated_since(mark);
+    ctx.propagate_nothing();
+    if let Some(e) = err {
+        return Err(e);
+    }
+    ctx.out.raw(&out.buf);
+    Ok(())
+}
+
+/// The error reply of a script that raised: the error table's message,
+/// with where it happened when the handler found the user's frame.
+fn script_error(v: &Value, sha: &str) -> CmdError {
+    let Value::Table(t) = v else {
+        return CmdError::err(format_args!("Error running script {sha}, execution failure"));
+    };
+    let msg: String = t.raw_get::<mlua::String>("err").map(|s| s.to_string_lossy()).unwrap_or_default();
+    let source: Option<String> = t.raw_get::<mlua::String>("source").ok().map(|s| s.to_string_lossy());
+    let line: Option<i64> = t.raw_get::<i64>("line").ok();
+    let mut full = msg;
+    if let (Some(source), Some(line)) = (source, line) {
+        full.push_str(&format!(" script: {sha}, on {source}:{line}."));
+    }
+    CmdError::full(full)
+}
+
+/// An error table as `redis.pcall` returns it.
+fn error_table(lua: &Lua, msg: &str) -> mlua::Result<Value> {
+    let t = lua.create_table()?;
+    t.set("err", error_text(msg))?;
+    Ok(Value::Table(t))
+}
+
+/// `redis.call` / `redis.pcall`: runs one command as the script's client.
+/// Returns `(true, reply)` or `(false, error table)`.
+fn command(lua: &Lua, run: &mut Run<'_>, args: MultiValue) -> mlua::Result<(bool, Value)> {
+    if args.is_empty() {
+        return Ok((false, error_table(lua, "Please specify at least one argument for this redis lib call")?));
+    }
+    let mut argv: Vec<Vec<u8>> = Vec::with_capacity(args.len());
+    for a in &args {
+        match a {
+            Value::String(s) => argv.push(s.as_bytes().to_vec()),
+            Value::Integer(i) => argv.push(i.to_string().into_bytes()),
+            // Numbers become arguments with 17 digits (Redis's "%.17g").
+            Value::Number(n) => argv.push(libs::fmt_g(*n, 17).into_bytes()),
+            _ => return Ok((false, error_table(lua, "Lua redis lib command arguments must be strings or integers")?)),
+        }
+    }
+    let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+    let cmd = match exec::resolve(&refs) {
+        Resolved::Command(c) => c,
+        Resolved::Rejected(_, Some(_)) => {
+            return Ok((false, error_table(lua, "Wrong number of args calling Redis command from script")?))
+        }
+        Resolved::Rejected(_, None) => {
+            return Ok((false, error_table(lua, "Unknown Redis command called from script")?))
+        }
+    };
+    if cmd.has(flag::NOSCRIPT) {
+        return Ok((false, error_table(lua, "This Redis command is not allowed from script")?));
+    }
+    if run.read_only && (cmd.has(flag::WRITE) || cmd.has(flag::MAY_REPLICATE)) {
+        return Ok((false, error_table(lua, "Write commands are not allowed from read-only scripts.")?));
+    }
+    let mut out = Out::new(run.resp);
+    let mark = run.st.propagated.len();
+    exec::call(run.st, &mut run.client, &mut out, cmd, &refs, run.now_ms);
+    if !run.replicate {
+        run.st.propagated.truncate(mark);
+    }
+    let frame = match ferrokv_resp::decode(&out.buf) {
+        Ok((f, _)) => f,
+        Err(_) => return Ok((false, error_table(lua, "ERR bad reply from command")?)),
+    };
+    let is_err = matches!(frame, Frame::Error(_) | Frame::BlobError(_));
+    let v = lua_from_frame(lua, &frame)?;
+    Ok((!is_err, v))
+}
+
+/// A command's reply as a Lua value (Redis's `redisProtocolToLuaType`).
+fn lua_from_frame(lua: &Lua, f: &Frame) -> mlua::Result<Value> {
+    let single = |k: &str, v: Value| -> mlua::Result<Value> {
+        let t = lua.create_table()?;
+        t.raw_set(k, v)?;
+        Ok(Value::Table(t))
+    };
+    Ok(match f {
+        Frame::Integer(i) => Value::Number(*i as f64),
+        Frame::Bulk(b) => Value::String(lua.create_string(b)?),
+        Frame::NullBulk | Frame::NullArray => Value::Boolean(false),
+        Frame::Null => Value::Nil,
+        Frame::Simple(s) => single("ok", Value::String(lua.create_string(s)?))?,
+        Frame::Error(e) | Frame::BlobError(e) => single("err", Value::String(lua.create_string(e)?))?,
+        Frame::Array(items) | Frame::Push(items) => {
+            let t = lua.create_table_with_capacity(items.len(), 0)?;
+            for (i, it) in items.iter().enumerate() {
+                t.raw_set(i + 1, lua_from_frame(lua, it)?)?;
+            }
+            Value::Table(t)
+        }
+        Frame::Boolean(b) => Value::Boolean(*b),
+        Frame::Double(d) => single("double", Value::Number(*d))?,
+        Frame::BigNumber(b) => single("big_number", Value::String(lua.create_string(b)?))?,
+        Frame::Verbatim(fmt, s) => {
+            let inner = lua.create_table()?;
+            inner.raw_set("format", lua.create_string(fmt)?)?;
+            inner.raw_set("string", lua.create_string(s)?)?;
+            single("verbatim_string", Value::Table(inner))?
+        }
+        Frame::Map(pairs) => {
+            let t = lua.create_table()?;
+            for (k, v) in pairs {
+                t.raw_set(lua_from_frame(lua, k)?, lua_from_frame(lua, v)?)?;
+            }
+            single("map", Value::Table(t))?
+        }
+        Frame::Set(items) => {
+            let t = lua.create_table()?;
+            for it in items {
+                t.raw_set(lua_from_frame(lua, it)?, true)?;
+            }
+            single("set", Value::Table(t))?
+        }
+        Frame::Attribute(_, inner) => lua_from_frame(lua, inner)?,
+    })
+}
+
+/// C's `(long long)` cast of a double as x86 performs it: out-of-range
+/// values (and NaN) become `i64::MIN`, which Redis then replies.
+fn c_double_to_i64(n: f64) -> i64 {
+    // 2^63: the first double past i64::MAX.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if !(-LIMIT..LIMIT).contains(&n) {
+        i64::MIN
+    } else {
+        n as i64
+    }
+}
+
+/// Writes a script's return value as a reply (Redis's
+/// `luaReplyToRedisReply`). `resp` is the protocol the script chose with
+/// redis.setresp, which decides how booleans are returned.
+fn reply_from_lua(out: &mut Out, v: &Value, resp: Protocol) -> Result<(), CmdError> {
+    match v {
+        Value::String(s) => out.bulk(&s.as_bytes()),
+        Value::Boolean(b) => {
+            if resp == Protocol::Resp3 {
+                out.boolean(*b);
+            } else if *b {
+                out.int(1);
+            } else {
+                out.null();
+            }
+        }
+        Value::Integer(i) => out.int(*i),
+        Value::Number(n) => out.int(c_double_to_i64(*n)),
+        Value::Table(t) => {
+            if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
+                let e = e.to_string_lossy();
+                return Err(CmdError::full(e.strip_prefix('-').unwrap_or(&e).to_string()));
+            }
+            if let Ok(Value::String(s)) = t.raw_get::<Value>("ok") {
+                let s: Vec<u8> =
+                    s.as_bytes().iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }).collect();
+                out.simple(&s);
+                return Ok(());
+            }
+            if let Ok(Value::Number(d)) = t.raw_get::<Value>("double") {
+                out.double(d);
+                return Ok(());
+            }
+            if let Ok(Value::Integer(d)) = t.raw_get::<Value>("double") {
+                out.double(d as f64);
+                return Ok(());
+            }
+            if let Ok(Value::String(s)) = t.raw_get::<Value>("big_number") {
+                out.big_number(&s.as_bytes());
+                return Ok(());
+            }
+            if let Ok(Value::Table(vt)) = t.raw_get::<Value>("verbatim_string") {
+                if let (Ok(Value::String(f)), Ok(Value::String(s))) =
+                    (vt.raw_get::<Value>("format"), vt.raw_get::<Value>("string"))
+                {
+                    let f = f.as_bytes();
+                    if f.len() == 3 {
+                        out.verbatim(&s.as_bytes(), &[f[0], f[1], f[2]]);
+                        return Ok(());
+                    }
+                }
+            }
+            if let Ok(Value::Table(m)) = t.raw_get::<Value>("map") {
+                let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().filter_map(Result::ok).collect();
+                out.map(pairs.len());
+                for (k, v) in &pairs {
+                    reply_from_lua(out, k, resp)?;
+                    reply_from_lua(out, v, resp)?;
+                }
+                return Ok(());
+            }
+            if let Ok(Value::Table(s)) = t.raw_get::<Value>("set") {
+                let keys: Vec<Value> = s.pairs::<Value, Value>().filter_map(Result::ok).map(|(k, _)| k).collect();
+                out.set(keys.len());
+                for k in &keys {
+                    reply_from_lua(out, k, resp)?;
+                }
+                return Ok(());
+            }
+            // An array, up to the first nil.
+            let mut items = Vec::new();
+            let mut j = 1;
+            loop {
+                let v: Value = t.raw_get(j).unwrap_or(Value::Nil);
+                if v.is_nil() {
+                    break;
+                }
+                items.push(v);
+                j += 1;
+            }
+            out.array(items.len());
+            for it in &items {
+                // An error inside an array is an error element, not a
+                // failed script.
+                let mut inner = Out::new(out.proto);
+                match reply_from_lua(&mut inner, it, resp) {
+                    Ok(()) => out.raw(&inner.buf),
+                    Err(e) => out.error(e.message()),
+                }
+            }
+        }
+        _ => out.null(),
+    }
+    Ok(())
+}

@@ -3,6 +3,7 @@
 
 mod collections;
 mod command_table;
+mod functions;
 mod notifications;
 mod scripts;
 mod strings_keys;

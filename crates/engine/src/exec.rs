@@ -89,6 +89,21 @@ fn monitor_line(client: &Client, db: usize, argv: &[&[u8]], now_us: i64) -> Vec<
     line
 }
 
+/// Sends `argv` as run by `client` to every MONITOR. Scripts call it
+/// themselves before they run (their commands follow their own line).
+pub fn feed_monitors(st: &mut State, client: &Client, argv: &[&[u8]]) {
+    if st.monitors.is_empty() {
+        return;
+    }
+    let now_us = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64);
+    let line = monitor_line(client, client.db, argv, now_us);
+    for id in st.monitors.clone() {
+        if let Some(m) = st.clients.get_mut(&id) {
+            m.deliver(&line);
+        }
+    }
+}
+
 /// Whether `cmd` runs at once inside MULTI instead of being queued.
 fn runs_in_multi(cmd: &Command) -> bool {
     matches!(cmd.fullname.as_str(), "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
@@ -107,7 +122,7 @@ pub fn execute(st: &mut State, client: &mut Client, out: &mut Out, argv: &[&[u8]
             return;
         }
     };
-    if let Err(e) = gates(st, client, out, cmd) {
+    if let Err(e) = gates(st, client, out, cmd, argv) {
         st.cmdstats[cmd.id].rejected += 1;
         reject(st, client, out, &e, Some(cmd));
         return;
@@ -148,7 +163,7 @@ fn reject(st: &mut State, client: &mut Client, out: &mut Out, e: &CmdError, cmd:
 
 /// The checks between a resolved command and its execution, in Redis's
 /// order.
-fn gates(st: &mut State, client: &Client, out: &Out, cmd: &Command) -> Result<(), CmdError> {
+fn gates(st: &mut State, client: &Client, out: &Out, cmd: &Command, argv: &[&[u8]]) -> Result<(), CmdError> {
     if !client.authenticated && !cmd.has(flag::NO_AUTH) {
         return Err(CmdError::fixed("NOAUTH Authentication required."));
     }
@@ -159,7 +174,12 @@ fn gates(st: &mut State, client: &Client, out: &Out, cmd: &Command) -> Result<()
     // Queueing may use unbounded memory, so inside MULTI every command but
     // the ones that end the transaction counts as "deny OOM".
     // EXEC counts as "deny OOM" when any queued command does.
+    // A script's declared flags replace its command's (`#!lua flags=`,
+    // a function's flags).
+    let script_denyoom = cmd.has(flag::SCRIPT_FLAGS)
+        && crate::script::command_flags(st, &cmd.fullname, argv).is_some_and(|f| f.deny_oom());
     let denyoom = cmd.has(flag::DENYOOM)
+        || script_denyoom
         || (in_multi && !matches!(cmd.fullname.as_str(), "exec" | "discard" | "quit" | "reset"))
         || (cmd.fullname == "exec" && client.queued.iter().any(|q| q.cmd.has(flag::DENYOOM)));
     if st.cfg.maxmemory > 0 && denyoom {
@@ -270,15 +290,8 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
         let max = st.cfg.slowlog_max_len;
         st.slowlog.record(max, usec, argv, now_ms / 1000, &client.addr, &name);
     }
-    if !st.monitors.is_empty() && !cmd.has(flag::ADMIN) && !cmd.has(flag::SKIP_MONITOR) {
-        let now_us =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64);
-        let line = monitor_line(client, client.db, argv, now_us);
-        for id in st.monitors.clone() {
-            if let Some(m) = st.clients.get_mut(&id) {
-                m.deliver(&line);
-            }
-        }
+    if !cmd.has(flag::ADMIN) && !cmd.has(flag::SKIP_MONITOR) {
+        feed_monitors(st, client, argv);
     }
     if st.propagate {
         match rewrite {

@@ -265,6 +265,8 @@ pub struct State {
     pub pubsub: crate::pubsub::PubSub,
     /// The Lua interpreter and the script cache.
     pub scripts: crate::script::Scripts,
+    /// FUNCTION libraries.
+    pub functions: crate::script::functions::Functions,
     next_client_id: u64,
 }
 
@@ -310,6 +312,7 @@ impl State {
             watches: Default::default(),
             pubsub: Default::default(),
             scripts: Default::default(),
+            functions: Default::default(),
             next_client_id: 1,
         }
         .with_logging()

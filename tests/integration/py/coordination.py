@@ -275,7 +275,62 @@ def scripted_lock_and_counter(protocol):
     check(r.get("capped") == "120", f"capped {r.get('capped')}")
 
 
+RATE_LIBRARY = """#!lua name=ratelimit
+-- A fixed-window rate limiter: at most ARGV[1] hits per window of ARGV[2] ms.
+local function hit(keys, args)
+  local n = redis.call('incr', keys[1])
+  if n == 1 then redis.call('pexpire', keys[1], args[2]) end
+  if n > tonumber(args[1]) then return redis.error_reply('RATELIMITED try later') end
+  return n
+end
+redis.register_function('rl_hit', hit)
+redis.register_function{function_name='rl_peek', callback=function(keys)
+  return tonumber(redis.call('get', keys[1]) or '0')
+end, flags={'no-writes'}, description='hits in the current window'}
+"""
+
+
+def function_library_rate_limiter(protocol):
+    """A library loaded with FUNCTION LOAD and called by name from several
+    threads: no more hits than the limit get through, the read-only
+    function runs with FCALL_RO, and the library survives DUMP/RESTORE."""
+    r = conn(protocol)
+    r.function_flush()
+    check(r.function_load(RATE_LIBRARY) == "ratelimit", "library loaded")
+    try:
+        r.function_load(RATE_LIBRARY)
+        check(False, "second load without REPLACE refused")
+    except redis.ResponseError as e:
+        check(str(e) == "Library 'ratelimit' already exists", f"error {e}")
+    r.delete("rl:user1")
+    passed = []
+
+    def worker():
+        c = conn(protocol)
+        for _ in range(40):
+            try:
+                passed.append(c.fcall("rl_hit", 1, "rl:user1", 100, 60000))
+            except redis.ResponseError as e:
+                check(str(e) == "RATELIMITED try later", f"error {e}")
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(sorted(passed) == list(range(1, 101)), "exactly the first 100 hits passed")
+    check(r.fcall_ro("rl_peek", 1, "rl:user1") == 160, "read-only peek")
+    listed = r.function_list(library="ratelimit")
+    check(len(listed) == 1, f"listed {listed}")
+    payload = r.function_dump()
+    r.function_flush()
+    check(r.function_list() == [], "flushed")
+    check(r.function_restore(payload) == True, "restored")
+    check(r.fcall("rl_hit", 1, "rl:user2", 5, 1000) == 1, "restored function runs")
+
+
 for protocol in (2, 3):
+    function_library_rate_limiter(protocol)
     scripted_lock_and_counter(protocol)
     keyevent_listener_on_db6(protocol)
     lock_protects_a_critical_section(protocol)

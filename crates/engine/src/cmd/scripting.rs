@@ -1,9 +1,10 @@
-//! Scripting commands: EVAL EVALSHA EVAL_RO EVALSHA_RO and SCRIPT.
+//! Scripting commands: EVAL EVALSHA EVAL_RO EVALSHA_RO, SCRIPT, and the
+//! Redis 7 functions: FCALL FCALL_RO FUNCTION.
 
 use crate::command::{BeginSearch, CommandSpec, FindKeys, KeySpec};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
-use crate::script;
+use crate::script::{self, functions};
 
 const RW_KEYS: &[KeySpec] = &[KeySpec {
     flags: "RW access update",
@@ -34,25 +35,41 @@ const COMPLEXITY: &str = "Depends on the script that is executed.";
 /// The scripting family.
 pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("eval", -3, eval)
-        .flags("noscript stale skip_monitor no_mandatory_keys")
+        .flags("noscript stale skip_monitor may_replicate no_mandatory_keys script_flags")
         .acl("slow scripting")
         .keys(RW_KEYS)
         .doc("scripting", "2.6.0", "Execute a Lua script server side", COMPLEXITY),
     CommandSpec::new("evalsha", -3, evalsha)
-        .flags("noscript stale skip_monitor no_mandatory_keys")
+        .flags("noscript stale skip_monitor may_replicate no_mandatory_keys script_flags")
         .acl("slow scripting")
         .keys(SHA_RW_KEYS)
         .doc("scripting", "2.6.0", "Execute a Lua script server side", COMPLEXITY),
     CommandSpec::new("eval_ro", -3, eval_ro)
-        .flags("readonly noscript stale skip_monitor no_mandatory_keys")
+        .flags("readonly noscript stale skip_monitor no_mandatory_keys script_flags")
         .acl("slow scripting")
         .keys(RO_KEYS)
         .doc("scripting", "7.0.0", "Execute a read-only Lua script server side", COMPLEXITY),
     CommandSpec::new("evalsha_ro", -3, evalsha_ro)
-        .flags("readonly noscript stale skip_monitor no_mandatory_keys")
+        .flags("readonly noscript stale skip_monitor no_mandatory_keys script_flags")
         .acl("slow scripting")
         .keys(SHA_RO_KEYS)
         .doc("scripting", "7.0.0", "Execute a read-only Lua script server side", COMPLEXITY),
+    CommandSpec::new("fcall", -3, fcall)
+        .flags("noscript stale skip_monitor may_replicate no_mandatory_keys script_flags")
+        .acl("slow scripting")
+        .keys(RW_KEYS)
+        .doc("scripting", "7.0.0", "Invoke a function", "Depends on the function that is executed."),
+    CommandSpec::new("fcall_ro", -3, fcall_ro)
+        .flags("readonly noscript stale skip_monitor no_mandatory_keys script_flags")
+        .acl("slow scripting")
+        .keys(RO_KEYS)
+        .doc("scripting", "7.0.0", "Invoke a read-only function", "Depends on the function that is executed."),
+    CommandSpec::container("function", -2, FUNCTION_SUBS).acl("slow").doc(
+        "scripting",
+        "7.0.0",
+        "A container for function commands",
+        "Depends on subcommand.",
+    ),
     CommandSpec::container("script", -2, SCRIPT_SUBS).acl("slow").doc(
         "scripting",
         "2.6.0",
@@ -104,6 +121,287 @@ static SCRIPT_SUBS: &[CommandSpec] = &[
         .tips(&["request_policy:all_shards", "response_policy:one_succeeded"])
         .doc("scripting", "2.6.0", "Kill the script currently in execution.", "O(1)"),
 ];
+
+const ALL_SHARDS: &[&str] = &["request_policy:all_shards", "response_policy:all_succeeded"];
+
+static FUNCTION_SUBS: &[CommandSpec] = &[
+    CommandSpec::new("delete", 3, function_delete)
+        .flags("noscript write")
+        .acl("write slow scripting")
+        .tips(ALL_SHARDS)
+        .doc("scripting", "7.0.0", "Delete a function by name", "O(1)"),
+    CommandSpec::new("dump", 2, function_dump).flags("noscript").acl("slow scripting").doc(
+        "scripting",
+        "7.0.0",
+        "Dump all functions into a serialized binary payload",
+        "O(N) where N is the number of functions",
+    ),
+    CommandSpec::new("flush", -2, function_flush)
+        .flags("noscript write")
+        .acl("write slow scripting")
+        .tips(ALL_SHARDS)
+        .doc("scripting", "7.0.0", "Deleting all functions", "O(N) where N is the number of functions deleted"),
+    CommandSpec::new("help", 2, function_help).flags("loading stale").acl("slow scripting").doc(
+        "scripting",
+        "7.0.0",
+        "Show helpful text about the different subcommands",
+        "O(1)",
+    ),
+    CommandSpec::new("kill", 2, script_kill)
+        .flags("noscript allow_busy")
+        .acl("slow scripting")
+        .tips(&["request_policy:all_shards", "response_policy:one_succeeded"])
+        .doc("scripting", "7.0.0", "Kill the function currently in execution.", "O(1)"),
+    CommandSpec::new("list", -2, function_list)
+        .flags("noscript")
+        .acl("slow scripting")
+        .tips(&["nondeterministic_output_order"])
+        .doc(
+            "scripting",
+            "7.0.0",
+            "List information about all the functions",
+            "O(N) where N is the number of functions",
+        ),
+    CommandSpec::new("load", -3, function_load)
+        .flags("noscript write denyoom")
+        .acl("write slow scripting")
+        .tips(ALL_SHARDS)
+        .doc(
+            "scripting",
+            "7.0.0",
+            "Create a function with the given arguments (name, code, description)",
+            "O(1) (considering compilation time is redundant)",
+        ),
+    CommandSpec::new("restore", -3, function_restore)
+        .flags("noscript write denyoom")
+        .acl("write slow scripting")
+        .tips(ALL_SHARDS)
+        .doc(
+            "scripting",
+            "7.0.0",
+            "Restore all the functions on the given payload",
+            "O(N) where N is the number of functions on the payload",
+        ),
+    CommandSpec::new("stats", 2, function_stats)
+        .flags("noscript allow_busy")
+        .acl("slow scripting")
+        .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+        .doc(
+            "scripting",
+            "7.0.0",
+            "Return information about the function currently running (name, description, duration)",
+            "O(1)",
+        ),
+];
+
+/// FCALL function numkeys [key ...] [arg ...]
+fn fcall(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    script::fcall(ctx, argv, false)
+}
+
+/// FCALL_RO function numkeys [key ...] [arg ...]
+fn fcall_ro(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    script::fcall(ctx, argv, true)
+}
+
+/// FUNCTION DELETE library-name
+fn function_delete(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    if !functions::delete(ctx.st, argv[2]) {
+        return Err(CmdError::err("Library not found"));
+    }
+    ctx.dirty += 1;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// FUNCTION DUMP
+fn function_dump(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    let payload = functions::dump(ctx.st);
+    ctx.out.bulk(&payload);
+    Ok(())
+}
+
+/// FUNCTION FLUSH [ASYNC|SYNC]
+fn function_flush(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    if argv.len() > 3 {
+        return Err(subcommand_syntax(argv));
+    }
+    if let Some(m) = argv.get(2) {
+        if !m.eq_ignore_ascii_case(b"sync") && !m.eq_ignore_ascii_case(b"async") {
+            return Err(CmdError::err("FUNCTION FLUSH only supports SYNC|ASYNC option"));
+        }
+    }
+    ctx.st.functions.flush();
+    ctx.dirty += 1;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// Redis's `addReplySubcommandSyntaxError`.
+fn subcommand_syntax(argv: &[&[u8]]) -> CmdError {
+    let sub: String = String::from_utf8_lossy(argv[1]).chars().take(128).collect();
+    CmdError::err(format_args!("unknown subcommand or wrong number of arguments for '{sub}'. Try FUNCTION HELP."))
+}
+
+/// FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]
+fn function_list(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    let (mut with_code, mut pattern): (bool, Option<&[u8]>) = (false, None);
+    let mut i = 2;
+    while i < argv.len() {
+        let a = argv[i];
+        if !with_code && a.eq_ignore_ascii_case(b"withcode") {
+            with_code = true;
+        } else if pattern.is_none() && a.eq_ignore_ascii_case(b"libraryname") {
+            if i + 1 >= argv.len() {
+                return Err(CmdError::err("library name argument was not given"));
+            }
+            i += 1;
+            pattern = Some(argv[i]);
+        } else {
+            return Err(CmdError::err(format_args!("Unknown argument {}", String::from_utf8_lossy(a))));
+        }
+        i += 1;
+    }
+    let libs: Vec<_> = ctx
+        .st
+        .functions
+        .libraries()
+        .filter(|l| pattern.is_none_or(|p| crate::glob::glob_match_nocase(p, l.name.as_bytes())))
+        .collect();
+    let out = &mut *ctx.out;
+    out.array(libs.len());
+    for lib in libs {
+        out.map(if with_code { 4 } else { 3 });
+        out.bulk(b"library_name");
+        out.bulk(lib.name.as_bytes());
+        out.bulk(b"engine");
+        out.bulk(b"LUA");
+        out.bulk(b"functions");
+        out.array(lib.funcs.len());
+        for (name, f) in &lib.funcs {
+            out.map(3);
+            out.bulk(b"name");
+            out.bulk(name.as_bytes());
+            out.bulk(b"description");
+            match &f.desc {
+                Some(d) => out.bulk(d),
+                None => out.null(),
+            }
+            out.bulk(b"flags");
+            let names: Vec<&str> = functions::flag_names(f.flags).collect();
+            out.set(names.len());
+            for n in names {
+                out.simple(n.as_bytes());
+            }
+        }
+        if with_code {
+            out.bulk(b"library_code");
+            out.bulk(&lib.code);
+        }
+    }
+    Ok(())
+}
+
+/// FUNCTION LOAD [REPLACE] function-code
+fn function_load(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    let mut replace = false;
+    for a in &argv[2..argv.len() - 1] {
+        if a.eq_ignore_ascii_case(b"replace") {
+            replace = true;
+        } else {
+            return Err(CmdError::err(format_args!("Unknown option given: {}", String::from_utf8_lossy(a))));
+        }
+    }
+    let name = functions::load(ctx.st, argv[argv.len() - 1], replace).map_err(CmdError::err)?;
+    ctx.dirty += 1;
+    ctx.out.bulk(name.as_bytes());
+    Ok(())
+}
+
+/// FUNCTION RESTORE serialized-value [FLUSH|APPEND|REPLACE]
+fn function_restore(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    if argv.len() > 4 {
+        return Err(subcommand_syntax(argv));
+    }
+    let policy = match argv.get(3) {
+        None => functions::Policy::Append,
+        Some(p) if p.eq_ignore_ascii_case(b"append") => functions::Policy::Append,
+        Some(p) if p.eq_ignore_ascii_case(b"replace") => functions::Policy::Replace,
+        Some(p) if p.eq_ignore_ascii_case(b"flush") => functions::Policy::Flush,
+        Some(_) => {
+            return Err(CmdError::err("Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."))
+        }
+    };
+    functions::restore(ctx.st, argv[2], policy).map_err(CmdError::err)?;
+    ctx.dirty += 1;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// FUNCTION STATS. Nothing is ever running when it reaches the engine.
+fn function_stats(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    let (libs, funcs) = ctx.st.functions.counts();
+    let out = &mut *ctx.out;
+    out.map(2);
+    out.bulk(b"running_script");
+    out.null();
+    out.bulk(b"engines");
+    out.map(1);
+    out.bulk(b"LUA");
+    out.map(2);
+    out.bulk(b"libraries_count");
+    out.int(libs as i64);
+    out.bulk(b"functions_count");
+    out.int(funcs as i64);
+    Ok(())
+}
+
+/// FUNCTION HELP
+fn function_help(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    super::keys::help_reply(
+        ctx,
+        "FUNCTION",
+        &[
+            "LOAD [REPLACE] <FUNCTION CODE>",
+            "    Create a new library with the given library name and code.",
+            "DELETE <LIBRARY NAME>",
+            "    Delete the given library.",
+            "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+            "    Return general information on all the libraries:",
+            "    * Library name",
+            "    * The engine used to run the Library",
+            "    * Library description",
+            "    * Functions list",
+            "    * Library code (if WITHCODE is given)",
+            "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+            "STATS",
+            "    Return information about the current function running:",
+            "    * Function name",
+            "    * Command used to run the function",
+            "    * Duration in MS that the function is running",
+            "    If no function is running, return nil",
+            "    In addition, returns a list of available engines.",
+            "KILL",
+            "    Kill the current running function.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Delete all the libraries.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the libraries.",
+            "    * SYNC: Synchronously flush the libraries.",
+            "DUMP",
+            "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+            "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+            "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+            "    control how to handle existing libraries (default APPEND):",
+            "    * FLUSH: delete all existing libraries.",
+            "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+            "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+            "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+            "      in case of functions name collision with another library).",
+        ],
+    )
+}
 
 /// EVAL script numkeys [key ...] [arg ...]
 fn eval(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {

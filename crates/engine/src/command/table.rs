@@ -53,6 +53,9 @@ pub mod flag {
     pub const MAY_REPLICATE: u64 = 1 << 20;
     /// `protected` (not shown by COMMAND, as in Redis)
     pub const PROTECTED: u64 = 1 << 21;
+    /// A script runner whose script's flags replace its own in the gates
+    /// (Redis's `getCommandFlags` for EVAL and FCALL; not shown)
+    pub const SCRIPT_FLAGS: u64 = 1 << 22;
 
     /// Names by bit, in COMMAND's order; `true` when COMMAND shows the flag.
     pub const NAMES: &[(u64, &str, bool)] = &[
@@ -78,6 +81,7 @@ pub mod flag {
         (ALLOW_BUSY, "allow_busy", true),
         (MAY_REPLICATE, "may_replicate", false),
         (PROTECTED, "protected", false),
+        (SCRIPT_FLAGS, "script_flags", false),
     ];
 }
 

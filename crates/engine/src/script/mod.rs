@@ -9,6 +9,7 @@
 //! are propagated as the commands they ran, wrapped in MULTI/EXEC, never as
 //! the script: a replica does not re-run a non-deterministic script.
 
+pub mod functions;
 mod libs;
 
 use std::collections::HashMap;
@@ -41,14 +42,37 @@ impl std::fmt::Debug for Scripts {
     }
 }
 
-struct Interp {
+/// Which of Redis's two Lua worlds an interpreter is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// EVAL and friends: scripts named `@user_script`, KEYS/ARGV globals.
+    Eval,
+    /// FUNCTION libraries: `@user_function`, keys and args as arguments.
+    Function,
+}
+
+impl Kind {
+    fn source(self) -> &'static str {
+        match self {
+            Kind::Eval => "@user_script",
+            Kind::Function => "@user_function",
+        }
+    }
+}
+
+pub(crate) struct Interp {
     lua: Lua,
+    kind: Kind,
     /// What scripts may read as globals (behind the read-only environment).
     allowed: Table,
     /// The environment of every script: reads go to `allowed`, writes fail.
     env: Table,
     /// Runs a function under Redis's error handler: `(ok, value)`.
     runner: Function,
+    /// Switches globals to the library-loading API and back (functions).
+    set_loading: Function,
+    /// The real table behind the load API's `redis` (functions).
+    load_redis: Option<Table>,
     /// Compiled scripts by sha.
     funcs: HashMap<String, RegistryKey>,
 }
@@ -57,7 +81,7 @@ struct Interp {
 /// carries the user script's source and line), the read-only environment,
 /// and `redis.call`/`redis.pcall` over one native entry point.
 const PRELUDE: &str = r#"
-local dbg, allowed, last_err = debug, ...
+local dbg, allowed, last_err, source, load_redis = debug, ...
 -- Errors raised by native functions arrive as opaque userdata; the value
 -- they meant to raise (Redis's error table or message) was stashed.
 local function unwrap(err)
@@ -73,7 +97,7 @@ local handler = function(err)
   -- The frame to blame is the nearest one in the user's script (Redis
   -- looks one level past a C function; redis.call is a Lua wrapper here).
   local lvl = 2
-  while i and i.source ~= '@user_script' do
+  while i and i.source ~= source do
     lvl = lvl + 1
     i = dbg.getinfo(lvl, 'nSl')
   end
@@ -93,9 +117,26 @@ local function readonly(t, name)
     __metatable = false,
   })
 end
+-- What globals resolve to: `allowed`, or while a function library loads,
+-- only its `redis` table (Redis's LIBRARY_API).
+local api = allowed
+local function strict(t)
+  return setmetatable({}, {
+    __index = function(_, k)
+      local v = t[k]
+      if v == nil then
+        error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+      end
+      return v
+    end,
+    __newindex = function() error('Attempt to modify a readonly table', 2) end,
+    __metatable = false,
+  })
+end
+local load_api = load_redis and {redis = strict(load_redis)}
 local env = setmetatable({}, {
   __index = function(_, k)
-    local v = allowed[k]
+    local v = api[k]
     if v == nil then
       error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
     end
@@ -118,8 +159,15 @@ for _, lib in ipairs({'string', 'table', 'math', 'bit', 'cjson', 'redis', 'corou
   if allowed[lib] then allowed[lib] = readonly(allowed[lib], lib) end
 end
 allowed._G = env
-local runner = function(f) return xpcall(f, handler) end
-return env, runner
+-- Runs f(...) under the handler: (true, results...) or (false, error).
+local runner = function(f, ...)
+  local n, args = select('#', ...), {...}
+  return xpcall(function() return f(unpack(args, 1, n)) end, handler)
+end
+local set_loading = function(on)
+  if on then api = load_api else api = allowed end
+end
+return env, runner, set_loading
 "#;
 
 /// Where a native function leaves the value it raises.
@@ -186,7 +234,7 @@ fn lua_err(e: mlua::Error) -> CmdError {
 }
 
 impl Interp {
-    fn new() -> mlua::Result<Interp> {
+    fn new(kind: Kind) -> mlua::Result<Interp> {
         // The debug library is loaded for the error handler only; scripts
         // cannot reach it (it is not in their environment).
         // Safety: `debug` is never exposed to user scripts.
@@ -212,29 +260,60 @@ impl Interp {
             lua.set_named_registry_value(STASH, Value::Nil)?;
             Ok(v)
         })?;
-        let (env, runner): (Table, Function) =
-            lua.load(PRELUDE).set_name("@redis_prelude").call((allowed.clone(), last_err))?;
-        Ok(Interp { lua, allowed, env, runner, funcs: HashMap::new() })
+        // While a library loads, `redis` offers only register_function,
+        // log and the version (function_lua.c's LIBRARY_API).
+        let load_redis = match kind {
+            Kind::Eval => None,
+            Kind::Function => {
+                let full: Table = redis_table(&lua)?;
+                let t = lua.create_table()?;
+                for name in [
+                    "log",
+                    "LOG_DEBUG",
+                    "LOG_VERBOSE",
+                    "LOG_NOTICE",
+                    "LOG_WARNING",
+                    "REDIS_VERSION",
+                    "REDIS_VERSION_NUM",
+                ] {
+                    t.raw_set(name, full.raw_get::<Value>(name)?)?;
+                }
+                Some(t)
+            }
+        };
+        let (env, runner, set_loading): (Table, Function, Function) = lua
+            .load(PRELUDE)
+            .set_name("@redis_prelude")
+            .call((allowed.clone(), last_err, kind.source(), load_redis.clone()))?;
+        Ok(Interp { lua, kind, allowed, env, runner, set_loading, load_redis, funcs: HashMap::new() })
     }
 
-    /// Compiles `body` as the script `sha` (cached).
+    /// Compiles `body` as the script `sha` (cached). A shebang line is
+    /// blanked rather than cut, so that line numbers stay the user's.
     fn compile(&mut self, sha: &str, body: &[u8]) -> Result<Function, CmdError> {
         if let Some(k) = self.funcs.get(sha) {
             return self.lua.registry_value(k).map_err(lua_err);
         }
-        let f =
-            self.lua.load(body).set_name("@user_script").set_environment(self.env.clone()).into_function().map_err(
-                |e| {
-                    let msg = match &e {
-                        mlua::Error::SyntaxError { message, .. } => message.clone(),
-                        other => other.to_string(),
-                    };
-                    CmdError::err(format_args!("Error compiling script (new function): {msg}"))
-                },
-            )?;
+        let code = match body.iter().position(|&c| c == b'\n') {
+            Some(end) if body.starts_with(b"#!") => &body[end..],
+            _ => body,
+        };
+        let f = self
+            .chunk(code)
+            .map_err(|msg| CmdError::err(format_args!("Error compiling script (new function): {msg}")))?;
         let key = self.lua.create_registry_value(f.clone()).map_err(lua_err)?;
         self.funcs.insert(sha.to_string(), key);
         Ok(f)
+    }
+
+    /// Compiles `code` in the sandbox; `Err` carries Lua's message.
+    fn chunk(&self, code: &[u8]) -> Result<Function, String> {
+        self.lua.load(code).set_name(self.kind.source()).set_environment(self.env.clone()).into_function().map_err(
+            |e| match &e {
+                mlua::Error::SyntaxError { message, .. } => message.clone(),
+                other => other.to_string(),
+            },
+        )
     }
 }
 
@@ -348,7 +427,7 @@ pub fn sha1_hex(data: &[u8]) -> String {
 
 fn interp(st: &mut State) -> Result<&mut Interp, CmdError> {
     if st.scripts.lua.is_none() {
-        st.scripts.lua = Some(Interp::new().map_err(lua_err)?);
+        st.scripts.lua = Some(Interp::new(Kind::Eval).map_err(lua_err)?);
     }
     Ok(st.scripts.lua.as_mut().expect("just created"))
 }
@@ -356,6 +435,7 @@ fn interp(st: &mut State) -> Result<&mut Interp, CmdError> {
 /// SCRIPT LOAD: compiles and caches `body`, returning its sha.
 pub fn load(st: &mut State, body: &[u8]) -> Result<String, CmdError> {
     let sha = sha1_hex(body);
+    shebang_flags(body)?;
     interp(st)?.compile(&sha, body)?;
     st.scripts.bodies.insert(sha.clone(), body.to_vec());
     Ok(sha)
@@ -376,16 +456,143 @@ pub fn cached(st: &State) -> usize {
     st.scripts.bodies.len()
 }
 
-/// EVAL / EVALSHA / EVAL_RO / EVALSHA_RO.
-pub fn eval(ctx: &mut Ctx<'_>, argv: &[&[u8]], by_sha: bool, read_only: bool) -> CmdResult {
-    let numkeys = crate::command::args::int(argv[2])?;
-    if numkeys > (argv.len() - 3) as i64 {
+/// Script flags: `#!lua flags=...` on EVAL scripts, `flags = {...}` of
+/// redis.register_function.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScriptFlags(u8);
+
+impl ScriptFlags {
+    /// The script never writes.
+    pub const NO_WRITES: u8 = 1;
+    /// The script may run over maxmemory.
+    pub const ALLOW_OOM: u8 = 2;
+    /// The script may run on a stale replica.
+    pub const ALLOW_STALE: u8 = 4;
+    /// The script refuses to run in cluster mode.
+    pub const NO_CLUSTER: u8 = 8;
+    /// The script may touch keys of several slots.
+    pub const ALLOW_CROSS_SLOT: u8 = 16;
+    /// An EVAL script without a shebang: Redis 6 rules, no flag checks.
+    pub const EVAL_COMPAT: u8 = 32;
+    /// The flags' names, in the order Redis lists them.
+    pub const NAMES: [(u8, &'static str); 5] = [
+        (Self::NO_WRITES, "no-writes"),
+        (Self::ALLOW_OOM, "allow-oom"),
+        (Self::ALLOW_STALE, "allow-stale"),
+        (Self::NO_CLUSTER, "no-cluster"),
+        (Self::ALLOW_CROSS_SLOT, "allow-cross-slot-keys"),
+    ];
+
+    /// Whether any of the bits `f` is set.
+    pub fn has(self, f: u8) -> bool {
+        self.0 & f != 0
+    }
+
+    /// The flag called `name`.
+    pub fn named(name: &[u8], ignore_case: bool) -> Option<u8> {
+        Self::NAMES
+            .iter()
+            .find(|(_, n)| if ignore_case { n.as_bytes().eq_ignore_ascii_case(name) } else { n.as_bytes() == name })
+            .map(|&(f, _)| f)
+    }
+
+    /// Whether a script with these flags may not run when memory is over
+    /// maxmemory (`scriptFlagsToCmdFlags`' CMD_DENYOOM).
+    pub fn deny_oom(self) -> bool {
+        !self.has(Self::EVAL_COMPAT) && !self.has(Self::ALLOW_OOM | Self::NO_WRITES)
+    }
+}
+
+/// The flags of an EVAL script's shebang (`evalExtractShebangFlags`).
+pub fn shebang_flags(body: &[u8]) -> Result<ScriptFlags, CmdError> {
+    if !body.starts_with(b"#!") {
+        return Ok(ScriptFlags(ScriptFlags::EVAL_COMPAT));
+    }
+    let Some(end) = body.iter().position(|&c| c == b'\n') else {
+        return Err(CmdError::err("Invalid script shebang"));
+    };
+    let parts = match ferrokv_resp::split_args(&body[..end]) {
+        Some(p) if !p.is_empty() => p,
+        _ => return Err(CmdError::err("Invalid engine in script shebang")),
+    };
+    if parts[0] != b"#!lua" {
+        return Err(CmdError::err(format_args!(
+            "Unexpected engine in script shebang: {}",
+            String::from_utf8_lossy(&parts[0])
+        )));
+    }
+    let mut flags = 0;
+    for p in &parts[1..] {
+        let Some(list) = p.strip_prefix(b"flags=") else {
+            return Err(CmdError::err(format_args!("Unknown lua shebang option: {}", String::from_utf8_lossy(p))));
+        };
+        // An empty list names no flag (sdssplitlen of "" is no parts).
+        for name in list.split(|&c| c == b',').filter(|_| !list.is_empty()) {
+            match ScriptFlags::named(name, false) {
+                Some(f) => flags |= f,
+                None => {
+                    return Err(CmdError::err(format_args!(
+                        "Unexpected flag in script shebang: {}",
+                        String::from_utf8_lossy(name)
+                    )))
+                }
+            }
+        }
+    }
+    Ok(ScriptFlags(flags))
+}
+
+/// The script flags EVAL*/FCALL* would run `argv` with, for the gates the
+/// dispatcher applies before the command (Redis's `getCommandFlags`).
+pub fn command_flags(st: &State, name: &str, argv: &[&[u8]]) -> Option<ScriptFlags> {
+    match name {
+        "eval" | "eval_ro" => shebang_flags(argv.get(1)?).ok(),
+        "evalsha" | "evalsha_ro" => {
+            let sha = String::from_utf8_lossy(argv.get(1)?).to_ascii_lowercase();
+            shebang_flags(st.scripts.bodies.get(&sha)?).ok()
+        }
+        "fcall" | "fcall_ro" => functions::flags_of(st, argv.get(1)?),
+        _ => None,
+    }
+}
+
+/// The checks before a script runs (`scriptPrepareForRun`); returns whether
+/// it runs read-only.
+fn prepare(st: &State, flags: ScriptFlags, ro: bool) -> Result<bool, CmdError> {
+    if flags.has(ScriptFlags::EVAL_COMPAT) {
+        return Ok(ro);
+    }
+    if !flags.has(ScriptFlags::NO_WRITES) && ro {
+        return Err(CmdError::err("Can not execute a script with write flag using *_ro command."));
+    }
+    if st.cfg.maxmemory > 0
+        && !flags.has(ScriptFlags::ALLOW_OOM | ScriptFlags::NO_WRITES)
+        && (st.platform.alloc)().allocated > st.cfg.maxmemory as u64
+    {
+        return Err(CmdError::fixed(
+            "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
+        ));
+    }
+    Ok(ro || flags.has(ScriptFlags::NO_WRITES))
+}
+
+/// The number of keys of EVAL*/FCALL* (`argv[2]`), checked against the
+/// arguments.
+fn numkeys(argv: &[&[u8]], bad: &'static str) -> Result<usize, CmdError> {
+    let n = crate::command::args::int(argv[2]).map_err(|_| CmdError::err(bad))?;
+    if n > (argv.len() - 3) as i64 {
         return Err(CmdError::err("Number of keys can't be greater than number of args"));
     }
-    if numkeys < 0 {
+    if n < 0 {
         return Err(CmdError::err("Number of keys can't be negative"));
     }
-    let numkeys = numkeys as usize;
+    Ok(n as usize)
+}
+
+/// EVAL / EVALSHA / EVAL_RO / EVALSHA_RO.
+pub fn eval(ctx: &mut Ctx<'_>, argv: &[&[u8]], by_sha: bool, read_only: bool) -> CmdResult {
+    exec::feed_monitors(ctx.st, ctx.client, argv);
+    let nkeys = numkeys(argv, "value is not an integer or out of range")?;
     let sha = if by_sha {
         let s = String::from_utf8_lossy(argv[1]).to_ascii_lowercase();
         if !ctx.st.scripts.bodies.contains_key(&s) {
@@ -399,11 +606,12 @@ pub fn eval(ctx: &mut Ctx<'_>, argv: &[&[u8]], by_sha: bool, read_only: bool) ->
         Some(b) => b.clone(),
         None => argv[1].to_vec(),
     };
+    let flags = shebang_flags(&body)?;
     let f = interp(ctx.st)?.compile(&sha, &body)?;
     ctx.st.scripts.bodies.entry(sha.clone()).or_insert(body);
-
+    let read_only = prepare(ctx.st, flags, read_only)?;
     let it = ctx.st.scripts.lua.as_ref().expect("compiled above");
-    let (lua, allowed, runner) = (it.lua.clone(), it.allowed.clone(), it.runner.clone());
+    let (lua, allowed) = (it.lua.clone(), it.allowed.clone());
     let strings = |items: &[&[u8]]| -> mlua::Result<Table> {
         let t = lua.create_table_with_capacity(items.len(), 0)?;
         for (i, it) in items.iter().enumerate() {
@@ -411,12 +619,46 @@ pub fn eval(ctx: &mut Ctx<'_>, argv: &[&[u8]], by_sha: bool, read_only: bool) ->
         }
         Ok(t)
     };
-    allowed.raw_set("KEYS", strings(&argv[3..3 + numkeys]).map_err(lua_err)?).map_err(lua_err)?;
-    allowed.raw_set("ARGV", strings(&argv[3 + numkeys..]).map_err(lua_err)?).map_err(lua_err)?;
+    allowed.raw_set("KEYS", strings(&argv[3..3 + nkeys]).map_err(lua_err)?).map_err(lua_err)?;
+    allowed.raw_set("ARGV", strings(&argv[3 + nkeys..]).map_err(lua_err)?).map_err(lua_err)?;
+    run(ctx, Kind::Eval, f, MultiValue::new(), &sha, read_only)
+}
 
+/// FCALL / FCALL_RO.
+pub fn fcall(ctx: &mut Ctx<'_>, argv: &[&[u8]], ro: bool) -> CmdResult {
+    exec::feed_monitors(ctx.st, ctx.client, argv);
+    let Some((name, f, flags)) = functions::find(ctx.st, argv[1]) else {
+        return Err(CmdError::err("Function not found"));
+    };
+    let nkeys = numkeys(argv, "Bad number of keys provided")?;
+    let read_only = prepare(ctx.st, flags, ro)?;
+    let lua = functions::lua(ctx.st).expect("a function exists");
+    let strings = |items: &[&[u8]]| -> mlua::Result<Value> {
+        let t = lua.create_table_with_capacity(items.len(), 0)?;
+        for (i, it) in items.iter().enumerate() {
+            t.raw_set(i + 1, lua.create_string(it)?)?;
+        }
+        Ok(Value::Table(t))
+    };
+    let args = MultiValue::from_vec(vec![
+        strings(&argv[3..3 + nkeys]).map_err(lua_err)?,
+        strings(&argv[3 + nkeys..]).map_err(lua_err)?,
+    ]);
+    run(ctx, Kind::Function, f, args, &name, read_only)
+}
+
+/// Runs `f(args...)` as a script called `name`, with `redis.call` and the
+/// other per-run functions bound to this call, and replies its result.
+fn run(ctx: &mut Ctx<'_>, kind: Kind, f: Function, args: MultiValue, name: &str, read_only: bool) -> CmdResult {
+    let it = match kind {
+        Kind::Eval => ctx.st.scripts.lua.as_ref(),
+        Kind::Function => ctx.st.functions.interp(),
+    }
+    .expect("the function was compiled by this interpreter");
+    let (lua, allowed, runner) = (it.lua.clone(), it.allowed.clone(), it.runner.clone());
     // The script's own connection: the caller's database, RESP2 until
     // redis.setresp, blocking commands in their non-blocking form.
-    let mut sclient = Client::new(ctx.client.id, ctx.client.addr.clone());
+    let mut sclient = Client::new(ctx.client.id, "lua".to_string());
     sclient.db = ctx.client.db;
     sclient.flags = client::DENY_BLOCKING;
     let mark = ctx.st.propagated.len();
@@ -477,20 +719,22 @@ pub fn eval(ctx: &mut Ctx<'_>, argv: &[&[u8]], by_sha: bool, read_only: bool) ->
             Ok(())
         })?;
         real.raw_set("set_repl", set_repl)?;
-        let result: MultiValue = runner.call(f.clone())?;
+        let mut call_args = MultiValue::from_vec(vec![Value::Function(f.clone())]);
+        call_args.extend(args);
+        let result: MultiValue = runner.call(call_args)?;
         let ok = matches!(result.front(), Some(Value::Boolean(true)));
         let value = result.into_iter().nth(1).unwrap_or(Value::Nil);
         let resp = run.borrow().resp;
         // Convert inside the scope: tables are read while still valid.
         let mut out = Out::new(if ctx.out.resp3() { Protocol::Resp3 } else { Protocol::Resp2 });
-        let err = if ok { reply_from_lua(&mut out, &value, resp).err() } else { Some(script_error(&value, &sha)) };
+        let err = if ok { reply_from_lua(&mut out, &value, resp).err() } else { Some(script_error(&value, name)) };
         for f in ["call", "pcall", "setresp", "set_repl"] {
             real.raw_set(f, Value::Nil)?;
         }
         Ok((out, err))
     });
     drop(run);
-    let (out, err) = outcome.map_err(|e| CmdError::err(format_args!("Error running script {sha}, {e}")))?;
+    let (out, err) = outcome.map_err(|e| CmdError::err(format_args!("Error running script {name}, {e}")))?;
     ctx.st.wrap_propagated_since(mark);
     ctx.propagate_nothing();
     if let Some(e) = err {

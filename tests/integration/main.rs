@@ -7,5 +7,6 @@ mod datatypes;
 mod expiry;
 mod protocol;
 mod pubsub;
+mod scripting;
 mod server;
 mod transactions;

@@ -354,6 +354,8 @@ pub struct Config {
     pub enable_debug: usize,
     /// `enable-protected-configs`: 0 no, 1 yes, 2 local
     pub enable_protected: usize,
+    /// `busy-reply-threshold` (ms; 0 = never busy)
+    pub busy_reply_threshold: i64,
     /// `lazyfree-lazy-user-del`
     pub lazy_user_del: bool,
     /// `lazyfree-lazy-user-flush`
@@ -416,6 +418,7 @@ impl Config {
             enable_debug: 0,
             enable_protected: 0,
             lazy_user_del: false,
+            busy_reply_threshold: 5000,
             lazy_user_flush: false,
             lazy_expire: false,
             lazy_server_del: false,
@@ -480,6 +483,7 @@ impl Config {
         self.active_expire_effort = self.int("active-expire-effort");
         self.enable_debug = self.enum_idx("enable-debug-command");
         self.enable_protected = self.enum_idx("enable-protected-configs");
+        self.busy_reply_threshold = self.int("busy-reply-threshold");
         self.lazy_user_del = self.bool("lazyfree-lazy-user-del");
         self.lazy_user_flush = self.bool("lazyfree-lazy-user-flush");
         self.lazy_expire = self.bool("lazyfree-lazy-expire");

@@ -164,13 +164,8 @@ fn reject(st: &mut State, client: &mut Client, out: &mut Out, e: &CmdError, cmd:
 /// The checks between a resolved command and its execution, in Redis's
 /// order.
 fn gates(st: &mut State, client: &Client, out: &Out, cmd: &Command, argv: &[&[u8]]) -> Result<(), CmdError> {
-    if !client.authenticated && !cmd.has(flag::NO_AUTH) {
-        return Err(CmdError::fixed("NOAUTH Authentication required."));
-    }
+    client_gates(client, cmd)?;
     let in_multi = client.has(client::MULTI);
-    if in_multi && cmd.has(flag::NO_MULTI) {
-        return Err(CmdError::err("Command not allowed inside a transaction"));
-    }
     // Queueing may use unbounded memory, so inside MULTI every command but
     // the ones that end the transaction counts as "deny OOM".
     // EXEC counts as "deny OOM" when any queued command does.
@@ -188,8 +183,26 @@ fn gates(st: &mut State, client: &Client, out: &Out, cmd: &Command, argv: &[&[u8
             return Err(CmdError::fixed("OOM command not allowed when used memory > 'maxmemory'."));
         }
     }
+    context_gate(client, out.resp3(), cmd)
+}
+
+/// The gates that depend only on the connection, before the OOM check:
+/// authentication and commands refused inside MULTI.
+pub fn client_gates(client: &Client, cmd: &Command) -> Result<(), CmdError> {
+    if !client.authenticated && !cmd.has(flag::NO_AUTH) {
+        return Err(CmdError::fixed("NOAUTH Authentication required."));
+    }
+    if client.has(client::MULTI) && cmd.has(flag::NO_MULTI) {
+        return Err(CmdError::err("Command not allowed inside a transaction"));
+    }
+    Ok(())
+}
+
+/// The RESP2 subscriber context: only the subscribe family, PING, QUIT and
+/// RESET.
+pub fn context_gate(client: &Client, resp3: bool, cmd: &Command) -> Result<(), CmdError> {
     if client.has(client::PUBSUB)
-        && !out.resp3()
+        && !resp3
         && !matches!(
             cmd.fullname.as_str(),
             "ping"

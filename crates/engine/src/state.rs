@@ -267,6 +267,8 @@ pub struct State {
     pub scripts: crate::script::Scripts,
     /// FUNCTION libraries.
     pub functions: crate::script::functions::Functions,
+    /// The script running now, readable without the engine lock.
+    pub running: std::sync::Arc<crate::script::busy::Running>,
     next_client_id: u64,
 }
 
@@ -313,6 +315,7 @@ impl State {
             pubsub: Default::default(),
             scripts: Default::default(),
             functions: Default::default(),
+            running: Default::default(),
             next_client_id: 1,
         }
         .with_logging()

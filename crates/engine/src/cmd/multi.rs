@@ -57,8 +57,13 @@ pub const EXECABORT: CmdError = CmdError::fixed("EXECABORT Transaction discarded
 pub fn discard_transaction(st: &mut State, client: &mut Client) {
     client.queued = Vec::new();
     client.flags &= !(client::MULTI | client::DIRTY_EXEC);
-    if st.watches.has_client(client.id) {
-        st.watches.unwatch_all(client.id);
+    unwatch_all(st, client.id);
+}
+
+/// Forgets every key client `id` watches.
+pub fn unwatch_all(st: &mut State, id: u64) {
+    if st.watches.has_client(id) {
+        st.watches.unwatch_all(id);
         st.sync_expiry_logging();
     }
 }

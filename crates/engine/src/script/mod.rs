@@ -9,13 +9,14 @@
 //! are propagated as the commands they ran, wrapped in MULTI/EXEC, never as
 //! the script: a replica does not re-run a non-deterministic script.
 
+pub mod busy;
 pub mod functions;
 mod libs;
 
 use std::collections::HashMap;
 
 use ferrokv_resp::{Frame, Out, Protocol};
-use mlua::{Function, Lua, LuaOptions, MultiValue, RegistryKey, StdLib, Table, Value};
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, RegistryKey, StdLib, Table, Value, VmState};
 
 use crate::client::{self, Client};
 use crate::command::flag;
@@ -169,6 +170,9 @@ local set_loading = function(on)
 end
 return env, runner, set_loading
 "#;
+
+/// The error a killed script raises.
+const KILLED: &str = "Script killed by user with SCRIPT KILL...";
 
 /// Where a native function leaves the value it raises.
 const STASH: &str = "ferrokv.raised";
@@ -621,7 +625,7 @@ pub fn eval(ctx: &mut Ctx<'_>, argv: &[&[u8]], by_sha: bool, read_only: bool) ->
     };
     allowed.raw_set("KEYS", strings(&argv[3..3 + nkeys]).map_err(lua_err)?).map_err(lua_err)?;
     allowed.raw_set("ARGV", strings(&argv[3 + nkeys..]).map_err(lua_err)?).map_err(lua_err)?;
-    run(ctx, Kind::Eval, f, MultiValue::new(), &sha, read_only)
+    run(ctx, Kind::Eval, f, MultiValue::new(), &sha, argv, read_only)
 }
 
 /// FCALL / FCALL_RO.
@@ -644,12 +648,20 @@ pub fn fcall(ctx: &mut Ctx<'_>, argv: &[&[u8]], ro: bool) -> CmdResult {
         strings(&argv[3..3 + nkeys]).map_err(lua_err)?,
         strings(&argv[3 + nkeys..]).map_err(lua_err)?,
     ]);
-    run(ctx, Kind::Function, f, args, &name, read_only)
+    run(ctx, Kind::Function, f, args, &name, argv, read_only)
 }
 
 /// Runs `f(args...)` as a script called `name`, with `redis.call` and the
 /// other per-run functions bound to this call, and replies its result.
-fn run(ctx: &mut Ctx<'_>, kind: Kind, f: Function, args: MultiValue, name: &str, read_only: bool) -> CmdResult {
+fn run(
+    ctx: &mut Ctx<'_>,
+    kind: Kind,
+    f: Function,
+    args: MultiValue,
+    name: &str,
+    argv: &[&[u8]],
+    read_only: bool,
+) -> CmdResult {
     let it = match kind {
         Kind::Eval => ctx.st.scripts.lua.as_ref(),
         Kind::Function => ctx.st.functions.interp(),
@@ -662,6 +674,24 @@ fn run(ctx: &mut Ctx<'_>, kind: Kind, f: Function, args: MultiValue, name: &str,
     sclient.db = ctx.client.db;
     sclient.flags = client::DENY_BLOCKING;
     let mark = ctx.st.propagated.len();
+    // Past busy-reply-threshold the hook marks the script busy (other
+    // clients get BUSY) and aborts it on SCRIPT KILL / FUNCTION KILL.
+    let running = ctx.st.running.clone();
+    running.start(name, argv, kind == Kind::Eval, ctx.st.functions.counts());
+    let threshold = ctx.st.cfg.busy_reply_threshold;
+    if threshold > 0 {
+        let watch = running.clone();
+        lua.set_hook(HookTriggers::new().every_nth_instruction(100_000), move |lua, _| {
+            if watch.check(threshold as u64) {
+                tracing::warn!("Lua script killed by user with SCRIPT KILL.");
+                // From now on every line raises, so that a pcall cannot
+                // swallow the kill and carry on.
+                lua.set_hook(HookTriggers::EVERY_LINE, |lua, _| Err(raise_table(lua, KILLED)));
+                return Err(raise_table(lua, KILLED));
+            }
+            Ok(VmState::Continue)
+        });
+    }
     let run = std::cell::RefCell::new(Run {
         st: &mut *ctx.st,
         client: sclient,
@@ -734,6 +764,8 @@ fn run(ctx: &mut Ctx<'_>, kind: Kind, f: Function, args: MultiValue, name: &str,
         Ok((out, err))
     });
     drop(run);
+    lua.remove_hook();
+    running.finish();
     let (out, err) = outcome.map_err(|e| CmdError::err(format_args!("Error running script {name}, {e}")))?;
     ctx.st.wrap_propagated_since(mark);
     ctx.propagate_nothing();
@@ -798,6 +830,9 @@ fn command(lua: &Lua, run: &mut Run<'_>, args: MultiValue) -> mlua::Result<(bool
     }
     if run.read_only && (cmd.has(flag::WRITE) || cmd.has(flag::MAY_REPLICATE)) {
         return Ok((false, error_table(lua, "Write commands are not allowed from read-only scripts.")?));
+    }
+    if cmd.has(flag::WRITE) {
+        run.st.running.wrote();
     }
     let mut out = Out::new(run.resp);
     let mark = run.st.propagated.len();

@@ -10,6 +10,7 @@ use std::io::{ErrorKind, Write};
 use bytes::{Buf, BytesMut};
 use ferrokv_engine::client::{self, Client};
 use ferrokv_engine::exec::execute;
+use ferrokv_engine::script::busy::Running;
 use ferrokv_engine::State;
 use ferrokv_resp::request::Parsed;
 use ferrokv_resp::{Limits, Out, Protocol, RequestParser};
@@ -57,6 +58,15 @@ pub enum Closing {
     Now,
 }
 
+/// What answering a connection while a script is busy led to.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct BusyOutcome {
+    /// A command waits for the script to end.
+    pub waiting: bool,
+    /// SHUTDOWN NOSAVE was received.
+    pub shutdown: bool,
+}
+
 /// The outcome of reading a socket.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ReadOutcome {
@@ -95,6 +105,9 @@ pub struct Conn {
     /// When the output buffer went over the soft limit (ms since the epoch;
     /// 0 = under it).
     pub soft_limit_since: i64,
+    /// The connection ended a transaction while a script was busy: drop
+    /// its WATCHes when the engine is free.
+    pub unwatch_pending: bool,
 }
 
 impl Conn {
@@ -114,6 +127,7 @@ impl Conn {
             closing: Closing::No,
             pending_in: 0,
             soft_limit_since: 0,
+            unwatch_pending: false,
         }
     }
 
@@ -237,6 +251,145 @@ impl Conn {
             self.rbuf = BytesMut::with_capacity(IOBUF);
         }
         ran
+    }
+
+    /// Answers this connection's commands while a busy script holds the
+    /// engine, in Redis's order of checks: unknown commands and arity,
+    /// authentication, MULTI-refused commands and the subscriber context,
+    /// then BUSY for all but the few commands allowed while busy. A command
+    /// that is allowed but needs the engine (WATCH, AUTH, EXEC in a
+    /// transaction, ...) stays in the buffer with everything after it
+    /// until the script ends.
+    pub fn busy_batch(&mut self, running: &Running) -> BusyOutcome {
+        use ferrokv_engine::command::flag;
+        use ferrokv_engine::exec::{self, Resolved};
+        use ferrokv_engine::script::busy::{while_busy, WhileBusy};
+        let limits = Limits { max_bulk_len: 512 << 20, auth_required: !self.client.authenticated };
+        let mut pos = 0usize;
+        let mut outcome = BusyOutcome::default();
+        while !self.client.has(client::BLOCKED) {
+            let input = &self.rbuf[pos..];
+            match self.parser.parse(input, &limits) {
+                Ok(Parsed::Incomplete { need }) => {
+                    self.need = need;
+                    break;
+                }
+                Ok(Parsed::Empty { consumed }) => pos += consumed,
+                Ok(Parsed::Command { consumed }) => {
+                    let argv: Vec<&[u8]> = self.parser.args(input).collect();
+                    let cmd = match exec::resolve(&argv) {
+                        Resolved::Command(c) => c,
+                        Resolved::Rejected(e, _) => {
+                            self.reject(&e);
+                            pos += consumed;
+                            continue;
+                        }
+                    };
+                    let checked = exec::client_gates(&self.client, cmd)
+                        .and_then(|()| exec::context_gate(&self.client, self.out.resp3(), cmd));
+                    if let Err(e) = checked {
+                        self.reject(&e);
+                        pos += consumed;
+                        continue;
+                    }
+                    pos += consumed;
+                    let name = cmd.fullname.as_str();
+                    let in_multi = self.client.has(client::MULTI);
+                    // A transaction ends here as it would under the engine;
+                    // its WATCHes are dropped once the engine is free.
+                    if name == "exec" {
+                        let why = running.busy_error();
+                        self.out.error(&format!("EXECABORT Transaction discarded because of: {}", why.message()));
+                        self.end_transaction();
+                        continue;
+                    }
+                    if name == "discard" {
+                        if in_multi {
+                            self.end_transaction();
+                            self.out.ok();
+                        } else {
+                            self.out.error("ERR DISCARD without MULTI");
+                        }
+                        continue;
+                    }
+                    if name == "unwatch" && !in_multi {
+                        self.unwatch_pending = true;
+                        self.out.ok();
+                        continue;
+                    }
+                    if name == "watch" && in_multi {
+                        self.out.error("ERR WATCH inside MULTI is not allowed");
+                        continue;
+                    }
+                    if in_multi && cmd.has(flag::ALLOW_BUSY) && !matches!(name, "multi" | "quit" | "reset") {
+                        let argv = argv.iter().map(|a| a.to_vec()).collect();
+                        self.client.queued.push(client::Queued { cmd, argv });
+                        self.out.simple(b"QUEUED");
+                        continue;
+                    }
+                    match while_busy(running, cmd, &argv) {
+                        WhileBusy::Wait => {
+                            // Not consumed: it runs once the engine is free.
+                            pos -= consumed;
+                            outcome.waiting = true;
+                            break;
+                        }
+                        WhileBusy::Reject(e) => self.reject(&e),
+                        WhileBusy::Kill(eval) => match running.kill(eval) {
+                            Ok(()) => self.out.ok(),
+                            Err(e) => self.out.error(e.message()),
+                        },
+                        WhileBusy::Stats => {
+                            if let Err(e) = running.stats(&mut self.out) {
+                                self.out.error(e.message());
+                            }
+                        }
+                        WhileBusy::Multi => {
+                            if self.client.has(client::MULTI) {
+                                self.out.error("ERR MULTI calls can not be nested");
+                            } else {
+                                self.client.flags |= client::MULTI;
+                                self.out.ok();
+                            }
+                        }
+                        WhileBusy::Quit => {
+                            self.out.ok();
+                            self.closing = Closing::AfterWrite;
+                        }
+                        WhileBusy::ShutdownNoSave => {
+                            outcome.shutdown = true;
+                            self.closing = Closing::AfterWrite;
+                        }
+                    }
+                    if self.closing != Closing::No {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    self.out.error(&format!("ERR {}", e.0));
+                    self.closing = Closing::AfterWrite;
+                    break;
+                }
+            }
+        }
+        self.rbuf.advance(pos);
+        outcome
+    }
+
+    /// Ends a transaction without the engine: its WATCHes go on the next
+    /// pass under the lock.
+    fn end_transaction(&mut self) {
+        self.client.queued = Vec::new();
+        self.client.flags &= !(client::MULTI | client::DIRTY_EXEC);
+        self.unwatch_pending = true;
+    }
+
+    /// A refusal; inside MULTI it dooms the transaction.
+    fn reject(&mut self, e: &ferrokv_engine::error::CmdError) {
+        if self.client.has(client::MULTI) {
+            self.client.flags |= client::DIRTY_EXEC;
+        }
+        self.out.error(e.message());
     }
 
     /// Bytes held by a partially received command (CLIENT LIST argv-mem).

@@ -12,7 +12,9 @@ mod worker;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
+
+use parking_lot::MutexGuard;
 use std::time::Duration;
 
 use ferrokv_engine::exec::unix_ms;
@@ -31,15 +33,28 @@ pub enum Stop {
 
 /// What all threads share.
 pub struct Shared {
-    state: Mutex<State>,
+    state: parking_lot::Mutex<State>,
     stop: Mutex<mpsc::Sender<Stop>>,
+    /// The running script, readable while it holds the engine.
+    running: Arc<ferrokv_engine::script::busy::Running>,
 }
 
 impl Shared {
-    /// The engine state. A panic while it was held aborts the process (see
-    /// main), so a poisoned lock is never observed in practice.
+    /// The engine state.
     pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
+    }
+
+    /// The engine state, or `None` while a busy script holds it.
+    pub fn lock_unless_busy(&self) -> Option<MutexGuard<'_, State>> {
+        loop {
+            if let Some(g) = self.state.try_lock_for(Duration::from_millis(10)) {
+                return Some(g);
+            }
+            if self.running.is_busy() {
+                return None;
+            }
+        }
     }
 
     pub(crate) fn request_shutdown(&self, mode: ShutdownMode) {
@@ -188,7 +203,9 @@ async fn signals(shared: Arc<Shared>) {
 /// Starts the workers and blocks until a shutdown is requested.
 pub fn run(state: State, listeners: Vec<std::net::TcpListener>, threads: usize) -> Stop {
     let (tx, rx) = mpsc::channel();
-    let shared = Arc::new(Shared { state: Mutex::new(state), stop: Mutex::new(tx) });
+    ferrokv_engine::script::busy::set_handler(worker::serve_while_busy);
+    let running = state.running.clone();
+    let shared = Arc::new(Shared { state: parking_lot::Mutex::new(state), stop: Mutex::new(tx), running });
     for w in 0..threads.max(1) {
         let shared = shared.clone();
         let ls: Vec<std::net::TcpListener> = listeners.iter().map(|l| l.try_clone().expect("clone listener")).collect();

@@ -8,13 +8,18 @@
 //! for waking it. It also takes the engine lock once per pass rather than
 //! once per connection.
 
+use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use ferrokv_engine::client::{Client, ClientInfo, BLOCKED, LOCAL, MULTI, PUBSUB};
 use ferrokv_engine::exec::unix_ms;
+use ferrokv_engine::script::busy::Running;
+use ferrokv_engine::state::ShutdownMode;
+use ferrokv_engine::State;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 
@@ -52,6 +57,15 @@ impl Slots {
         self.conns.get_mut(i).and_then(Option::as_mut)
     }
 
+    /// Lends a connection out without freeing its slot (see `put`).
+    fn take(&mut self, i: usize) -> Option<Conn> {
+        self.conns.get_mut(i)?.take()
+    }
+
+    fn put(&mut self, i: usize, c: Conn) {
+        self.conns[i] = Some(c);
+    }
+
     fn remove(&mut self, i: usize) -> Option<Conn> {
         let c = self.conns.get_mut(i)?.take();
         if c.is_some() {
@@ -78,6 +92,50 @@ impl Wakeups {
     }
 }
 
+/// A worker's connections, reachable from a busy script's hook on the same
+/// thread. A connection whose commands are running is lent out of `slots`,
+/// so the hook only ever sees the others.
+struct Host {
+    slots: RefCell<Slots>,
+    shared: Arc<Shared>,
+    /// Connections the hook read from: the loop looks at them again.
+    revisit: RefCell<Vec<usize>>,
+}
+
+thread_local! {
+    static HOST: RefCell<Option<Rc<Host>>> = const { RefCell::new(None) };
+}
+
+/// Called from a busy script's hook on its worker's thread: answers the
+/// worker's other connections as Redis's `processEventsWhileBlocked` does
+/// (BUSY, SCRIPT KILL, FUNCTION STATS, SHUTDOWN NOSAVE, ...).
+pub fn serve_while_busy(running: &Running) {
+    let Some(host) = HOST.with(|h| h.borrow().clone()) else { return };
+    let Ok(mut slots) = host.slots.try_borrow_mut() else { return };
+    let mut revisit = host.revisit.borrow_mut();
+    for (slot, c) in slots.conns.iter_mut().enumerate() {
+        let Some(c) = c else { continue };
+        if c.closing != Closing::No || c.write_blocked {
+            continue;
+        }
+        match c.read() {
+            ReadOutcome::Drained => {}
+            ReadOutcome::More => c.readable = true,
+            ReadOutcome::Closed => c.closing = Closing::Now,
+        }
+        if c.closing == Closing::No && !c.rbuf.is_empty() {
+            let o = c.busy_batch(running);
+            if o.shutdown {
+                host.shared.request_shutdown(ShutdownMode::NoSave);
+            }
+        }
+        if c.closing != Closing::Now && c.has_output() && c.flush().is_none() {
+            c.closing = Closing::Now;
+        }
+        revisit.push(slot);
+    }
+}
+
 /// Runs a worker until the process exits.
 pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
     let mut poll = Poll::new().expect("epoll instance");
@@ -89,7 +147,9 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
         inbox: Arc::new(Mutex::new(Vec::new())),
         waker: Arc::new(Waker::new(poll.registry(), WAKER).expect("waker")),
     };
-    let mut slots = Slots::default();
+    let host =
+        Rc::new(Host { slots: RefCell::new(Slots::default()), shared: shared.clone(), revisit: RefCell::default() });
+    HOST.with(|h| *h.borrow_mut() = Some(host.clone()));
     let mut events = Events::with_capacity(1024);
     let mut active: Vec<usize> = Vec::new();
     let mut carry: Vec<usize> = Vec::new();
@@ -113,13 +173,14 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
         }
         active.clear();
         active.append(&mut carry);
+        active.append(&mut host.revisit.borrow_mut());
         listening.clear();
         for ev in events.iter() {
             match ev.token() {
                 WAKER => active.append(&mut wakeups.inbox.lock().unwrap_or_else(|e| e.into_inner())),
                 Token(t) if t > usize::MAX - 1 - ls.len() => listening.push(usize::MAX - 1 - t),
                 Token(slot) => {
-                    if let Some(c) = slots.get(slot) {
+                    if let Some(c) = host.slots.borrow_mut().get(slot) {
                         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
                             c.readable = true;
                         }
@@ -132,7 +193,7 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
             }
         }
         for &i in &listening {
-            accept(&shared, &mut ls[i], &poll, &mut slots, &wakeups, &mut active);
+            accept(&shared, &mut ls[i], &poll, &mut host.slots.borrow_mut(), &wakeups, &mut active);
         }
         let now = unix_ms();
         while let Some(&Reverse((t, slot))) = timers.peek() {
@@ -147,6 +208,7 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
 
         // Read every ready socket.
         for &slot in &active {
+            let mut slots = host.slots.borrow_mut();
             let Some(c) = slots.get(slot) else { continue };
             if c.readable && !c.write_blocked && c.closing == Closing::No {
                 match c.read() {
@@ -157,125 +219,45 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
             }
         }
 
-        // Run their commands under one acquisition of the lock.
-        {
-            let mut st = shared.lock();
-            st.stats.net_output_bytes += out_bytes;
-            st.stats.writes_processed += writes;
-            (out_bytes, writes) = (0, 0);
-            for &slot in &active {
-                let Some(c) = slots.get(slot) else { continue };
-                let id = c.client.id;
-                let got_input = c.pending_in > 0;
-                st.stats.net_input_bytes += c.pending_in;
-                c.pending_in = 0;
-                let Some(info) = st.clients.get_mut(&id) else {
-                    c.closing = Closing::Now;
-                    continue;
-                };
-                if info.kill {
-                    c.closing = Closing::Now;
-                    continue;
+        // Run their commands under one acquisition of the lock; while a
+        // busy script holds it, answer what can be answered without it.
+        match shared.lock_unless_busy() {
+            Some(mut st) => {
+                st.stats.net_output_bytes += out_bytes;
+                st.stats.writes_processed += writes;
+                (out_bytes, writes) = (0, 0);
+                for &slot in &active {
+                    // Lent out while its commands run, so that a busy
+                    // script's hook can serve the other connections.
+                    let Some(mut c) = host.slots.borrow_mut().take(slot) else { continue };
+                    run_locked(&mut st, &mut c, slot, now, &mut timers);
+                    host.slots.borrow_mut().put(slot, c);
                 }
-                let was_blocked = c.client.has(BLOCKED);
-                if was_blocked && !info.unblocked {
-                    ferrokv_engine::blocking::expire(&mut st, id, c.client.block_deadline, now);
-                }
-                let Some(info) = st.clients.get_mut(&id) else { continue };
-                if !info.outbox.is_empty() {
-                    c.out.buf.extend_from_slice(&info.outbox);
-                    info.outbox.clear();
-                }
-                let resumed = was_blocked && info.unblocked;
-                if resumed {
-                    info.unblocked = false;
-                    c.client.flags &= !BLOCKED;
-                    c.client.block_deadline = 0;
-                }
-                if resumed && !got_input && !c.rbuf.is_empty() && c.closing == Closing::No {
-                    // Commands pipelined behind the blocking one run now.
-                    c.run_batch(&mut st, now);
-                }
-                if got_input {
-                    st.stats.reads_processed += 1;
-                    if c.rbuf.len() as i64 > st.cfg.query_buffer_limit {
-                        crate::warning!(
-                            "Closing client that reached max query buffer length: id={} addr={} qbuf={}",
-                            id,
-                            c.client.addr,
-                            c.rbuf.len()
-                        );
-                        c.closing = Closing::Now;
-                        continue;
-                    }
-                    if c.closing == Closing::No {
-                        c.run_batch(&mut st, now);
-                    }
-                }
-                // client-output-buffer-limit of the client's class: the
-                // hard limit closes at once, the soft one after it has been
-                // exceeded for its seconds without a break.
-                let class = if c.client.has(PUBSUB) { 2 } else { 0 };
-                let limit = st.cfg.obuf_limits[class];
-                let pending = (c.out.buf.len() - c.wpos) as i64;
-                let soft_over = limit.soft > 0 && pending >= limit.soft;
-                let soft_started = soft_over && c.soft_limit_since == 0;
-                if !soft_over {
-                    c.soft_limit_since = 0;
-                } else if soft_started {
-                    c.soft_limit_since = now;
-                }
-                // Never on first sight, and only once the seconds have
-                // passed in full (Redis's checkClientOutputBufferLimits).
-                let over_soft_too_long =
-                    soft_over && !soft_started && now - c.soft_limit_since > limit.soft_secs * 1000;
-                if (limit.hard > 0 && pending >= limit.hard) || over_soft_too_long {
-                    crate::warning!(
-                        "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                        id,
-                        c.client.addr
-                    );
-                    c.closing = Closing::Now;
-                    if let Some(info) = st.clients.get_mut(&id) {
-                        info.outbox = Vec::new();
-                    }
-                } else if soft_started {
-                    // Look again when the soft limit's time is up even if
-                    // nothing else wakes the connection.
-                    timers.push(Reverse((c.soft_limit_since + limit.soft_secs * 1000 + 1, slot)));
-                }
-                if c.client.has(BLOCKED) && c.client.block_deadline > 0 && (!was_blocked || resumed) {
-                    timers.push(Reverse((c.client.block_deadline, slot)));
-                }
-                let subs = if c.client.has(PUBSUB) {
-                    st.pubsub.of(id).map_or((0, 0, 0), |s| (s.channels.len(), s.patterns.len(), s.shard.len()))
-                } else {
-                    (0, 0, 0)
-                };
-                if let Some(info) = st.clients.get_mut(&id) {
-                    info.db = c.client.db;
-                    info.resp = c.out.proto.number();
-                    info.flags = c.client.flags;
-                    info.multi = if c.client.has(MULTI) { c.client.queued.len() as i64 } else { -1 };
-                    info.subs = subs;
-                    info.last_cmd = c.client.last_cmd;
-                    if got_input {
-                        info.last_interaction_ms = now;
-                    }
-                    info.qbuf = c.rbuf.len();
-                    info.qbuf_free = c.rbuf.capacity() - c.rbuf.len();
-                    info.argv_mem = c.pending_args();
-                    info.obl = c.out.buf.len() - c.wpos;
-                    info.omem = c.out.buf.capacity();
+                if let Some(mode) = st.shutdown.take() {
+                    shared.request_shutdown(mode);
                 }
             }
-            if let Some(mode) = st.shutdown.take() {
-                shared.request_shutdown(mode);
+            None => {
+                let mut slots = host.slots.borrow_mut();
+                for &slot in &active {
+                    let Some(c) = slots.get(slot) else { continue };
+                    if c.closing != Closing::No {
+                        continue;
+                    }
+                    let o = c.busy_batch(&shared.running);
+                    if o.shutdown {
+                        shared.request_shutdown(ShutdownMode::NoSave);
+                    }
+                    if o.waiting {
+                        carry.push(slot);
+                    }
+                }
             }
         }
 
         // Write every reply, then close what must close.
         let mut closed: Vec<u64> = Vec::new();
+        let mut slots = host.slots.borrow_mut();
         for &slot in &active {
             let Some(c) = slots.get(slot) else { continue };
             if c.closing != Closing::Now && c.has_output() && !c.write_blocked {
@@ -299,12 +281,125 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
                 }
             }
         }
+        drop(slots);
         if !closed.is_empty() {
             let mut st = shared.lock();
             for id in closed {
                 st.unregister_client(id);
             }
         }
+    }
+}
+
+/// One connection's turn under the engine lock: deliveries from other
+/// connections, its commands, output limits, timers, and what CLIENT LIST
+/// shows of it.
+fn run_locked(st: &mut State, c: &mut Conn, slot: usize, now: i64, timers: &mut BinaryHeap<Reverse<(i64, usize)>>) {
+    let id = c.client.id;
+    let got_input = c.pending_in > 0;
+    st.stats.net_input_bytes += c.pending_in;
+    c.pending_in = 0;
+    if c.unwatch_pending {
+        c.unwatch_pending = false;
+        ferrokv_engine::cmd::multi::unwatch_all(st, id);
+    }
+    let Some(info) = st.clients.get_mut(&id) else {
+        c.closing = Closing::Now;
+        return;
+    };
+    if info.kill {
+        c.closing = Closing::Now;
+        return;
+    }
+    let was_blocked = c.client.has(BLOCKED);
+    if was_blocked && !info.unblocked {
+        ferrokv_engine::blocking::expire(st, id, c.client.block_deadline, now);
+    }
+    let Some(info) = st.clients.get_mut(&id) else { return };
+    if !info.outbox.is_empty() {
+        c.out.buf.extend_from_slice(&info.outbox);
+        info.outbox.clear();
+    }
+    let resumed = was_blocked && info.unblocked;
+    if resumed {
+        info.unblocked = false;
+        c.client.flags &= !BLOCKED;
+        c.client.block_deadline = 0;
+    }
+    if resumed && !got_input && !c.rbuf.is_empty() && c.closing == Closing::No {
+        // Commands pipelined behind the blocking one run now.
+        c.run_batch(st, now);
+    }
+    if got_input {
+        st.stats.reads_processed += 1;
+        if c.rbuf.len() as i64 > st.cfg.query_buffer_limit {
+            crate::warning!(
+                "Closing client that reached max query buffer length: id={} addr={} qbuf={}",
+                id,
+                c.client.addr,
+                c.rbuf.len()
+            );
+            c.closing = Closing::Now;
+            return;
+        }
+        if c.closing == Closing::No {
+            c.run_batch(st, now);
+        }
+    }
+    // client-output-buffer-limit of the client's class: the
+    // hard limit closes at once, the soft one after it has been
+    // exceeded for its seconds without a break.
+    let class = if c.client.has(PUBSUB) { 2 } else { 0 };
+    let limit = st.cfg.obuf_limits[class];
+    let pending = (c.out.buf.len() - c.wpos) as i64;
+    let soft_over = limit.soft > 0 && pending >= limit.soft;
+    let soft_started = soft_over && c.soft_limit_since == 0;
+    if !soft_over {
+        c.soft_limit_since = 0;
+    } else if soft_started {
+        c.soft_limit_since = now;
+    }
+    // Never on first sight, and only once the seconds have
+    // passed in full (Redis's checkClientOutputBufferLimits).
+    let over_soft_too_long = soft_over && !soft_started && now - c.soft_limit_since > limit.soft_secs * 1000;
+    if (limit.hard > 0 && pending >= limit.hard) || over_soft_too_long {
+        crate::warning!(
+            "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+            id,
+            c.client.addr
+        );
+        c.closing = Closing::Now;
+        if let Some(info) = st.clients.get_mut(&id) {
+            info.outbox = Vec::new();
+        }
+    } else if soft_started {
+        // Look again when the soft limit's time is up even if
+        // nothing else wakes the connection.
+        timers.push(Reverse((c.soft_limit_since + limit.soft_secs * 1000 + 1, slot)));
+    }
+    if c.client.has(BLOCKED) && c.client.block_deadline > 0 && (!was_blocked || resumed) {
+        timers.push(Reverse((c.client.block_deadline, slot)));
+    }
+    let subs = if c.client.has(PUBSUB) {
+        st.pubsub.of(id).map_or((0, 0, 0), |s| (s.channels.len(), s.patterns.len(), s.shard.len()))
+    } else {
+        (0, 0, 0)
+    };
+    if let Some(info) = st.clients.get_mut(&id) {
+        info.db = c.client.db;
+        info.resp = c.out.proto.number();
+        info.flags = c.client.flags;
+        info.multi = if c.client.has(MULTI) { c.client.queued.len() as i64 } else { -1 };
+        info.subs = subs;
+        info.last_cmd = c.client.last_cmd;
+        if got_input {
+            info.last_interaction_ms = now;
+        }
+        info.qbuf = c.rbuf.len();
+        info.qbuf_free = c.rbuf.capacity() - c.rbuf.len();
+        info.argv_mem = c.pending_args();
+        info.obl = c.out.buf.len() - c.wpos;
+        info.omem = c.out.buf.capacity();
     }
 }
 

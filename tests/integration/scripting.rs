@@ -1,0 +1,114 @@
+//! Scripts that run past busy-reply-threshold, on ferrokv and on the
+//! oracle redis-server: the same transcript of BUSY replies, SCRIPT KILL /
+//! FUNCTION KILL, FUNCTION STATS, transactions and SHUTDOWN NOSAVE.
+//!
+//! ferrokv runs with one worker thread, the hardest case: the connections
+//! that get BUSY are served from the script's own thread.
+
+use std::time::Duration;
+
+use ferrokv_resp::Frame;
+use ferrokv_testkit::{wait_for, Conn, Kind, Server};
+
+const LOOP: &str = "local i = 0 while true do i = i + 1 end";
+const LIBRARY: &str =
+    "#!lua name=spin\nredis.register_function('spin', function(keys, args)\n  while true do end\nend)";
+
+/// FUNCTION STATS with the running time blanked (it is never the same).
+fn without_duration(f: Frame) -> Frame {
+    match f {
+        Frame::Map(pairs) => Frame::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| match &k {
+                    Frame::Bulk(b) if &b[..] == b"duration_ms" => (k, Frame::Integer(0)),
+                    _ => (k, without_duration(v)),
+                })
+                .collect(),
+        ),
+        Frame::Array(items) => Frame::Array(items.into_iter().map(without_duration).collect()),
+        other => other,
+    }
+}
+
+/// Runs the scenario on one server and returns what every step replied.
+fn transcript(kind: Kind) -> Vec<String> {
+    let mut s = match kind {
+        Kind::Ferrokv => Server::ferrokv(&["--busy-reply-threshold", "100", "--io-threads", "1"]),
+        Kind::Redis => Server::redis(&["--busy-reply-threshold", "100"]),
+    };
+    let (mut a, mut b, mut runner) = (s.connect(), s.connect(), s.connect());
+    for c in [&mut a, &mut b, &mut runner] {
+        c.stream().set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        c.cmd(&["HELLO", "3"]);
+    }
+    let mut log = Vec::new();
+    // Until the script has started and passed the threshold, PING may be
+    // answered before it or after it (that order is the kernel's).
+    let busy = |c: &mut Conn| {
+        assert!(
+            wait_for(Duration::from_secs(10), || matches!(c.cmd(&["PING"]), Frame::Error(e) if e.starts_with(b"BUSY"))),
+            "the script never became busy"
+        )
+    };
+    let step = |c: &mut Conn, args: &[&str], log: &mut Vec<String>| {
+        let r = without_duration(c.cmd(args));
+        log.push(format!("{args:?} -> {r:?}"));
+    };
+
+    // A script that never writes: everyone else gets BUSY until it is killed.
+    runner.send_raw(&Conn::encode(&[b"EVAL", LOOP.as_bytes(), b"0"]));
+    busy(&mut a);
+    for args in [
+        &["PING"][..],
+        &["GET", "x"],
+        &["FUNCTION", "STATS"],
+        &["FUNCTION", "KILL"],
+        &["SHUTDOWN"],
+        &["SHUTDOWN", "SAVE"],
+        &["MULTI"],
+        &["SET", "x", "1"],
+        &["SCRIPT", "KILL"],
+        &["EXEC"],
+        &["EXEC"],
+        &["UNWATCH", "x"],
+        &["UNWATCH"],
+        &["DISCARD"],
+        &["NOSUCH"],
+        &["GET"],
+    ] {
+        step(&mut a, args, &mut log);
+    }
+    step(&mut b, &["SCRIPT", "KILL"], &mut log);
+    log.push(format!("EVAL -> {:?}", runner.read()));
+    step(&mut a, &["PING"], &mut log);
+    step(&mut b, &["SCRIPT", "KILL"], &mut log);
+
+    // A function: FUNCTION STATS names it, SCRIPT KILL is the wrong tool.
+    step(&mut a, &["FUNCTION", "LOAD", LIBRARY], &mut log);
+    runner.send_raw(&Conn::encode(&[b"FCALL", b"spin", b"1", b"k", b"arg"]));
+    busy(&mut a);
+    for args in [&["PING"][..], &["FUNCTION", "STATS"], &["SCRIPT", "KILL"], &["FUNCTION", "KILL"]] {
+        step(&mut a, args, &mut log);
+    }
+    log.push(format!("FCALL -> {:?}", runner.read()));
+
+    // A script that wrote cannot be killed; SHUTDOWN NOSAVE ends it all.
+    runner.send_raw(&Conn::encode(&[b"EVAL", b"redis.call('set', 'w', '1') while true do end", b"0"]));
+    busy(&mut a);
+    step(&mut a, &["PING"], &mut log);
+    step(&mut a, &["SCRIPT", "KILL"], &mut log);
+    b.send_raw(&Conn::encode(&[b"SHUTDOWN", b"NOSAVE"]));
+    log.push(format!("SHUTDOWN NOSAVE closes: {}", b.is_closed()));
+    log.push(format!("exited: {}", s.wait_exit(Duration::from_secs(10)).is_some()));
+    log
+}
+
+#[test]
+fn busy_scripts_are_answered_and_killed_like_redis() {
+    let (ours, theirs) = (transcript(Kind::Ferrokv), transcript(Kind::Redis));
+    let diffs: Vec<String> =
+        ours.iter().zip(&theirs).filter(|(a, b)| a != b).map(|(a, b)| format!("ferrokv {a}\n  redis {b}")).collect();
+    assert!(diffs.is_empty() && ours.len() == theirs.len(), "{}\n{ours:#?}", diffs.join("\n"));
+    assert!(ours.iter().any(|l| l.contains("BUSY Redis is busy running a script")), "{ours:#?}");
+}

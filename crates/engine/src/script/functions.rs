@@ -330,23 +330,25 @@ pub fn delete(st: &mut State, name: &[u8]) -> bool {
     found
 }
 
-/// The function called `name` (any case): its registered name, callback
-/// and flags.
-pub(crate) fn find(st: &State, name: &[u8]) -> Option<(String, Function, ScriptFlags)> {
+/// The function called `name` (any case), with its registered name.
+fn lookup<'a>(st: &'a State, name: &[u8]) -> Option<(&'a String, &'a Func)> {
     let fns = &st.functions;
     let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
     let lib = fns.libs.get(fns.index.get(&lower)?)?;
-    let (fname, f) = lib.funcs.iter().find(|(n, _)| n.to_ascii_lowercase() == lower)?;
-    let callback = fns.lua.as_ref()?.lua.registry_value(&f.callback).ok()?;
+    lib.funcs.iter().find(|(n, _)| n.to_ascii_lowercase() == lower)
+}
+
+/// The function called `name` (any case): its registered name, callback
+/// and flags.
+pub(crate) fn find(st: &State, name: &[u8]) -> Option<(String, Function, ScriptFlags)> {
+    let (fname, f) = lookup(st, name)?;
+    let callback = st.functions.lua.as_ref()?.lua.registry_value(&f.callback).ok()?;
     Some((fname.clone(), callback, f.flags))
 }
 
 /// The flags of the function called `name`.
 pub(crate) fn flags_of(st: &State, name: &[u8]) -> Option<ScriptFlags> {
-    let fns = &st.functions;
-    let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
-    let lib = fns.libs.get(fns.index.get(&lower)?)?;
-    lib.funcs.iter().find(|(n, _)| n.to_ascii_lowercase() == lower).map(|(_, f)| f.flags)
+    lookup(st, name).map(|(_, f)| f.flags)
 }
 
 /// The functions' interpreter.

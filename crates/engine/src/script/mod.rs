@@ -615,17 +615,19 @@ pub fn eval(ctx: &mut Ctx<'_>, argv: &[&[u8]], by_sha: bool, read_only: bool) ->
     ctx.st.scripts.bodies.entry(sha.clone()).or_insert(body);
     let read_only = prepare(ctx.st, flags, read_only)?;
     let it = ctx.st.scripts.lua.as_ref().expect("compiled above");
-    let (lua, allowed) = (it.lua.clone(), it.allowed.clone());
-    let strings = |items: &[&[u8]]| -> mlua::Result<Table> {
-        let t = lua.create_table_with_capacity(items.len(), 0)?;
-        for (i, it) in items.iter().enumerate() {
-            t.raw_set(i + 1, lua.create_string(it)?)?;
-        }
-        Ok(t)
-    };
-    allowed.raw_set("KEYS", strings(&argv[3..3 + nkeys]).map_err(lua_err)?).map_err(lua_err)?;
-    allowed.raw_set("ARGV", strings(&argv[3 + nkeys..]).map_err(lua_err)?).map_err(lua_err)?;
+    let (lua, allowed) = (&it.lua, &it.allowed);
+    allowed.raw_set("KEYS", string_table(lua, &argv[3..3 + nkeys]).map_err(lua_err)?).map_err(lua_err)?;
+    allowed.raw_set("ARGV", string_table(lua, &argv[3 + nkeys..]).map_err(lua_err)?).map_err(lua_err)?;
     run(ctx, Kind::Eval, f, MultiValue::new(), &sha, argv, read_only)
+}
+
+/// A Lua array of strings (KEYS, ARGV, a function's keys and args).
+fn string_table(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, it) in items.iter().enumerate() {
+        t.raw_set(i + 1, lua.create_string(it)?)?;
+    }
+    Ok(t)
 }
 
 /// FCALL / FCALL_RO.
@@ -637,16 +639,9 @@ pub fn fcall(ctx: &mut Ctx<'_>, argv: &[&[u8]], ro: bool) -> CmdResult {
     let nkeys = numkeys(argv, "Bad number of keys provided")?;
     let read_only = prepare(ctx.st, flags, ro)?;
     let lua = functions::lua(ctx.st).expect("a function exists");
-    let strings = |items: &[&[u8]]| -> mlua::Result<Value> {
-        let t = lua.create_table_with_capacity(items.len(), 0)?;
-        for (i, it) in items.iter().enumerate() {
-            t.raw_set(i + 1, lua.create_string(it)?)?;
-        }
-        Ok(Value::Table(t))
-    };
     let args = MultiValue::from_vec(vec![
-        strings(&argv[3..3 + nkeys]).map_err(lua_err)?,
-        strings(&argv[3 + nkeys..]).map_err(lua_err)?,
+        Value::Table(string_table(&lua, &argv[3..3 + nkeys]).map_err(lua_err)?),
+        Value::Table(string_table(&lua, &argv[3 + nkeys..]).map_err(lua_err)?),
     ]);
     run(ctx, Kind::Function, f, args, &name, argv, read_only)
 }

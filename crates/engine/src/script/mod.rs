@@ -156,7 +156,7 @@ local function fix(ok, ...)
   return false, e
 end
 allowed.pcall = function(...) return fix(raw_pcall(...)) end
-for _, lib in ipairs({'string', 'table', 'math', 'bit', 'cjson', 'redis', 'coroutine'}) do
+for _, lib in ipairs({'string', 'table', 'math', 'bit', 'cjson', 'cmsgpack', 'struct', 'redis', 'coroutine'}) do
   if allowed[lib] then allowed[lib] = readonly(allowed[lib], lib) end
 end
 allowed._G = env
@@ -168,7 +168,14 @@ end
 local set_loading = function(on)
   if on then api = load_api else api = allowed end
 end
-return env, runner, set_loading
+-- Argument n of the native function calling this, as exact text (mlua
+-- reads -0 and tiny numbers as integer 0).
+local fmt = string.format
+local argnum = function(n)
+  local _, v = dbg.getlocal(2, n)
+  return fmt('%.17g', v)
+end
+return env, runner, set_loading, argnum
 "#;
 
 /// The error a killed script raises.
@@ -258,6 +265,8 @@ impl Interp {
         libs::install_math(&lua, &allowed)?;
         allowed.set("bit", libs::bit(&lua)?)?;
         allowed.set("cjson", libs::cjson(&lua)?)?;
+        allowed.set("cmsgpack", libs::cmsgpack(&lua)?)?;
+        allowed.set("struct", libs::structs(&lua)?)?;
         allowed.set("redis", redis_table(&lua)?)?;
         let last_err = lua.create_function(|lua, ()| {
             let v: Value = lua.named_registry_value(STASH)?;
@@ -285,10 +294,11 @@ impl Interp {
                 Some(t)
             }
         };
-        let (env, runner, set_loading): (Table, Function, Function) = lua
+        let (env, runner, set_loading, argnum): (Table, Function, Function, Function) = lua
             .load(PRELUDE)
             .set_name("@redis_prelude")
             .call((allowed.clone(), last_err, kind.source(), load_redis.clone()))?;
+        lua.set_named_registry_value(libs::ARGNUM, argnum)?;
         Ok(Interp { lua, kind, allowed, env, runner, set_loading, load_redis, funcs: HashMap::new() })
     }
 
@@ -331,12 +341,7 @@ fn redis_table(lua: &Lua) -> mlua::Result<Table> {
             if v.len() != 1 {
                 return Err(raise_table(lua, "wrong number of arguments"));
             }
-            let s = match &v[0] {
-                Value::String(s) => s.as_bytes().to_vec(),
-                Value::Integer(i) => i.to_string().into_bytes(),
-                Value::Number(n) => libs::fmt_number(*n).into_bytes(),
-                _ => Vec::new(),
-            };
+            let s = libs::to_bytes(&v[0]).unwrap_or_default();
             Ok(sha1_hex(&s))
         })?,
     )?;
@@ -383,12 +388,7 @@ fn redis_table(lua: &Lua) -> mlua::Result<Table> {
             let text: Vec<String> = v
                 .iter()
                 .skip(1)
-                .map(|x| match x {
-                    Value::String(s) => s.to_string_lossy(),
-                    Value::Integer(i) => i.to_string(),
-                    Value::Number(n) => libs::fmt_number(*n),
-                    _ => String::new(),
-                })
+                .map(|x| String::from_utf8_lossy(&libs::to_bytes(x).unwrap_or_default()).into_owned())
                 .collect();
             let text = text.join(" ");
             match level {
@@ -796,7 +796,8 @@ fn error_table(lua: &Lua, msg: &str) -> mlua::Result<Value> {
 
 /// `redis.call` / `redis.pcall`: runs one command as the script's client.
 /// Returns `(true, reply)` or `(false, error table)`.
-fn command(lua: &Lua, run: &mut Run<'_>, args: MultiValue) -> mlua::Result<(bool, Value)> {
+fn command(lua: &Lua, run: &mut Run<'_>, mut args: MultiValue) -> mlua::Result<(bool, Value)> {
+    libs::exact_args(lua, &mut args);
     if args.is_empty() {
         return Ok((false, error_table(lua, "Please specify at least one argument for this redis lib call")?));
     }
@@ -804,8 +805,9 @@ fn command(lua: &Lua, run: &mut Run<'_>, args: MultiValue) -> mlua::Result<(bool
     for a in &args {
         match a {
             Value::String(s) => argv.push(s.as_bytes().to_vec()),
-            Value::Integer(i) => argv.push(i.to_string().into_bytes()),
             // Numbers become arguments with 17 digits (Redis's "%.17g").
+            Value::Integer(i) if i.unsigned_abs() < 100_000_000_000_000_000 => argv.push(i.to_string().into_bytes()),
+            Value::Integer(i) => argv.push(libs::fmt_g(*i as f64, 17).into_bytes()),
             Value::Number(n) => argv.push(libs::fmt_g(*n, 17).into_bytes()),
             _ => return Ok((false, error_table(lua, "Lua redis lib command arguments must be strings or integers")?)),
         }
@@ -892,18 +894,6 @@ fn lua_from_frame(lua: &Lua, f: &Frame) -> mlua::Result<Value> {
     })
 }
 
-/// C's `(long long)` cast of a double as x86 performs it: out-of-range
-/// values (and NaN) become `i64::MIN`, which Redis then replies.
-fn c_double_to_i64(n: f64) -> i64 {
-    // 2^63: the first double past i64::MAX.
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    if !(-LIMIT..LIMIT).contains(&n) {
-        i64::MIN
-    } else {
-        n as i64
-    }
-}
-
 /// Writes a script's return value as a reply (Redis's
 /// `luaReplyToRedisReply`). `resp` is the protocol the script chose with
 /// redis.setresp, which decides how booleans are returned.
@@ -920,7 +910,7 @@ fn reply_from_lua(out: &mut Out, v: &Value, resp: Protocol) -> Result<(), CmdErr
             }
         }
         Value::Integer(i) => out.int(*i),
-        Value::Number(n) => out.int(c_double_to_i64(*n)),
+        Value::Number(n) => out.int(libs::c_double_to_i64(*n)),
         Value::Table(t) => {
             if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
                 let e = e.to_string_lossy();
@@ -932,12 +922,9 @@ fn reply_from_lua(out: &mut Out, v: &Value, resp: Protocol) -> Result<(), CmdErr
                 out.simple(&s);
                 return Ok(());
             }
-            if let Ok(Value::Number(d)) = t.raw_get::<Value>("double") {
-                out.double(d);
-                return Ok(());
-            }
-            if let Ok(Value::Integer(d)) = t.raw_get::<Value>("double") {
-                out.double(d as f64);
+            if let Ok(Value::Number(_) | Value::Integer(_)) = t.raw_get::<Value>("double") {
+                // Read as f64 directly: the Value form loses -0 and tiny numbers.
+                out.double(t.raw_get::<f64>("double").unwrap_or_default());
                 return Ok(());
             }
             if let Ok(Value::String(s)) = t.raw_get::<Value>("big_number") {
@@ -955,40 +942,33 @@ fn reply_from_lua(out: &mut Out, v: &Value, resp: Protocol) -> Result<(), CmdErr
                     }
                 }
             }
+            // Tables are walked twice (count, then write) rather than
+            // collected: every Value held in Rust pins one of mlua's few
+            // thousand reference slots, and a reply may have millions.
             if let Ok(Value::Table(m)) = t.raw_get::<Value>("map") {
-                let pairs: Vec<(Value, Value)> = m.pairs::<Value, Value>().filter_map(Result::ok).collect();
-                out.map(pairs.len());
-                for (k, v) in &pairs {
-                    reply_from_lua(out, k, resp)?;
-                    reply_from_lua(out, v, resp)?;
+                out.map(m.pairs::<Value, Value>().filter(Result::is_ok).count());
+                for (k, v) in m.pairs::<Value, Value>().filter_map(Result::ok) {
+                    reply_from_lua(out, &k, resp)?;
+                    reply_from_lua(out, &v, resp)?;
                 }
                 return Ok(());
             }
             if let Ok(Value::Table(s)) = t.raw_get::<Value>("set") {
-                let keys: Vec<Value> = s.pairs::<Value, Value>().filter_map(Result::ok).map(|(k, _)| k).collect();
-                out.set(keys.len());
-                for k in &keys {
-                    reply_from_lua(out, k, resp)?;
+                out.set(s.pairs::<Value, Value>().filter(Result::is_ok).count());
+                for (k, _) in s.pairs::<Value, Value>().filter_map(Result::ok) {
+                    reply_from_lua(out, &k, resp)?;
                 }
                 return Ok(());
             }
             // An array, up to the first nil.
-            let mut items = Vec::new();
-            let mut j = 1;
-            loop {
-                let v: Value = t.raw_get(j).unwrap_or(Value::Nil);
-                if v.is_nil() {
-                    break;
-                }
-                items.push(v);
-                j += 1;
-            }
-            out.array(items.len());
-            for it in &items {
+            let item = |j: usize| t.raw_get::<Value>(j).unwrap_or(Value::Nil);
+            let len = (1..).take_while(|&j| !item(j).is_nil()).count();
+            out.array(len);
+            for j in 1..=len {
                 // An error inside an array is an error element, not a
                 // failed script.
                 let mut inner = Out::new(out.proto);
-                match reply_from_lua(&mut inner, it, resp) {
+                match reply_from_lua(&mut inner, &item(j), resp) {
                     Ok(()) => out.raw(&inner.buf),
                     Err(e) => out.error(e.message()),
                 }

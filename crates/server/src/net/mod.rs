@@ -202,6 +202,9 @@ async fn signals(shared: Arc<Shared>) {
 
 /// Starts the workers and blocks until a shutdown is requested.
 pub fn run(state: State, listeners: Vec<std::net::TcpListener>, threads: usize) -> Stop {
+    /// Redis's main thread gets the usual 8 MiB; the deepest legal Lua
+    /// library call needs a few, so workers get room to spare.
+    const WORKER_STACK: usize = 32 << 20;
     let (tx, rx) = mpsc::channel();
     ferrokv_engine::script::busy::set_handler(worker::serve_while_busy);
     let running = state.running.clone();
@@ -211,6 +214,10 @@ pub fn run(state: State, listeners: Vec<std::net::TcpListener>, threads: usize) 
         let ls: Vec<std::net::TcpListener> = listeners.iter().map(|l| l.try_clone().expect("clone listener")).collect();
         std::thread::Builder::new()
             .name(format!("ferrokv-w{w}"))
+            // Scripts' library calls recurse per nesting level of the data
+            // they encode or decode (thousands of levels are legal in
+            // Redis); only the pages a deep call touches are committed.
+            .stack_size(WORKER_STACK)
             .spawn(move || worker::run(shared, ls))
             .expect("spawn worker thread");
     }

@@ -1,0 +1,252 @@
+//! The libraries Redis adds to Lua (`bit`, `cjson`, `cmsgpack`, `struct`
+//! and its deterministic `math.random`), one module each, and the pieces of
+//! Lua's C auxiliary library they are written against.
+//!
+//! Redis's libraries are C functions, so their errors read the way
+//! `lauxlib.c` words them: `luaL_error` prefixes the calling line
+//! (`user_script:1: `), `luaL_argerror` names the argument and the
+//! function as the caller spelled it. The helpers below reproduce that, so
+//! a script's error reply is byte-identical to Redis's.
+
+mod bit;
+mod cjson;
+mod cmsgpack;
+mod math;
+mod structs;
+
+use mlua::{Lua, MultiValue, Value};
+
+pub use bit::bit;
+pub use cjson::cjson;
+pub use cmsgpack::cmsgpack;
+pub use math::install_math;
+pub use structs::structs;
+
+/// Lua's `%.14g`, how numbers become strings (tostring, concatenation).
+pub fn fmt_number(n: f64) -> String {
+    fmt_g(n, 14)
+}
+
+/// C's `%.<prec>g`.
+pub fn fmt_g(n: f64, prec: usize) -> String {
+    let mut out = Vec::with_capacity(24);
+    ferrokv_resp::float::push_g(&mut out, n, prec);
+    String::from_utf8(out).expect("printf output is ASCII")
+}
+
+/// `luaL_where(L, 1)`: `chunk:line: ` of the Lua code that called the
+/// running native function, or nothing when that caller is native too.
+fn location(lua: &Lua) -> String {
+    lua.inspect_stack(1)
+        .and_then(|d| {
+            let line = d.curr_line();
+            let src = d.source().short_src.map(|s| s.into_owned())?;
+            (line > 0).then(|| format!("{src}:{line}: "))
+        })
+        .unwrap_or_default()
+}
+
+/// `luaL_error`: raises `msg` prefixed with the caller's location.
+pub(crate) fn error(lua: &Lua, msg: impl AsRef<[u8]>) -> mlua::Error {
+    let mut text = location(lua).into_bytes();
+    text.extend_from_slice(msg.as_ref());
+    match lua.create_string(&text) {
+        Ok(s) => super::raise(lua, s),
+        Err(e) => e,
+    }
+}
+
+/// `luaL_argerror`: `bad argument #n to 'name' (extra)`, with the name the
+/// caller used for the function and `self` not counted for a method call.
+pub(crate) fn arg_error(lua: &Lua, narg: i64, extra: impl AsRef<[u8]>) -> mlua::Error {
+    let (name, what) = lua
+        .inspect_stack(0)
+        .map(|d| {
+            let n = d.names();
+            (n.name.map(|s| s.into_owned()), n.name_what.unwrap_or(""))
+        })
+        .unwrap_or((None, ""));
+    let name = name.unwrap_or_else(|| "?".into());
+    let extra = String::from_utf8_lossy(extra.as_ref());
+    if what == "method" {
+        if narg == 1 {
+            return error(lua, format!("calling '{name}' on bad self ({extra})"));
+        }
+        return error(lua, format!("bad argument #{} to '{name}' ({extra})", narg - 1));
+    }
+    error(lua, format!("bad argument #{narg} to '{name}' ({extra})"))
+}
+
+/// How many Lua values a library call may hold from Rust at once. Each
+/// one pins a slot of mlua's reference stack, which Lua 5.1 caps near
+/// 8000 and whose exhaustion mlua treats as a fatal bug, so deep nesting
+/// and long result lists are refused with the library's own error first.
+pub(crate) const REF_BUDGET: usize = 6000;
+
+/// Where the prelude leaves its argument re-reader (see [`exact_args`]).
+pub(crate) const ARGNUM: &str = "ferrokv.argnum";
+
+/// mlua's Lua 5.1 build reads -0.0 and numbers smaller than
+/// `f64::EPSILON` in magnitude as the integer 0. A native function that
+/// needs its numbers exact (to encode or pass them on) calls this first:
+/// each such argument is re-read from the calling frame, through the
+/// debug library, as `%.17g` text, which round-trips.
+pub(crate) fn exact_args(lua: &Lua, args: &mut MultiValue) {
+    let reread: Option<mlua::Function> = lua.named_registry_value(ARGNUM).ok();
+    for (i, v) in args.iter_mut().enumerate() {
+        if matches!(v, Value::Integer(0)) {
+            let exact = reread.as_ref().and_then(|f| f.call::<mlua::String>(i + 1).ok());
+            if let Some(n) = exact.and_then(|s| s.to_str().ok()?.parse::<f64>().ok()) {
+                *v = Value::Number(n);
+            }
+        }
+    }
+}
+
+/// The same repair for a value read out of table `t` under `key`.
+pub(crate) fn exact_field(t: &mlua::Table, key: &Value, v: Value) -> Value {
+    match v {
+        Value::Integer(0) => t.raw_get::<f64>(key.clone()).map_or(v, Value::Number),
+        v => v,
+    }
+}
+
+/// The type name `luaL_typename` gives argument `narg` (1-based).
+fn type_name(args: &MultiValue, narg: usize) -> &'static str {
+    match args.get(narg - 1) {
+        None => "no value",
+        Some(Value::LightUserData(_)) => "userdata",
+        Some(v) => v.type_name(),
+    }
+}
+
+/// `luaL_typerror`: `<tname> expected, got <type>`.
+fn type_error(lua: &Lua, args: &MultiValue, narg: usize, tname: &str) -> mlua::Error {
+    arg_error(lua, narg as i64, format!("{tname} expected, got {}", type_name(args, narg)))
+}
+
+/// `lua_tonumber`'s conversion: numbers, and strings that hold one whole
+/// number (Lua's `luaO_str2d`: strtod, then trailing spaces only).
+pub(crate) fn to_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Number(n) => Some(*n),
+        Value::String(s) => str2d(&s.as_bytes()),
+        _ => None,
+    }
+}
+
+fn str2d(s: &[u8]) -> Option<f64> {
+    // A Lua string reaches C as a C string: it ends at its first NUL.
+    let s = &s[..s.iter().position(|&c| c == 0).unwrap_or(s.len())];
+    let (v, used, _) = crate::types::zset::strtod(s);
+    if used == 0 {
+        return None;
+    }
+    s[used..].iter().all(|c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')).then_some(v)
+}
+
+/// `lua_tolstring`'s conversion: strings, and numbers as `%.14g`.
+pub(crate) fn to_bytes(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        Value::Integer(i) => Some(fmt_number(*i as f64).into_bytes()),
+        Value::Number(n) => Some(fmt_number(*n).into_bytes()),
+        _ => None,
+    }
+}
+
+/// `luaL_checknumber` on argument `narg` (1-based).
+pub(crate) fn check_number(lua: &Lua, args: &MultiValue, narg: usize) -> mlua::Result<f64> {
+    args.get(narg - 1).and_then(to_number).ok_or_else(|| type_error(lua, args, narg, "number"))
+}
+
+/// `luaL_checkinteger`: the number truncated as C's cast does on x86-64
+/// (out of range and NaN become `i64::MIN`).
+pub(crate) fn check_integer(lua: &Lua, args: &MultiValue, narg: usize) -> mlua::Result<i64> {
+    check_number(lua, args, narg).map(c_double_to_i64)
+}
+
+/// `luaL_optinteger`: `default` for a missing or nil argument.
+pub(crate) fn opt_integer(lua: &Lua, args: &MultiValue, narg: usize, default: i64) -> mlua::Result<i64> {
+    match args.get(narg - 1) {
+        None | Some(Value::Nil) => Ok(default),
+        Some(_) => check_integer(lua, args, narg),
+    }
+}
+
+/// `luaL_checklstring` on argument `narg`.
+pub(crate) fn check_bytes(lua: &Lua, args: &MultiValue, narg: usize) -> mlua::Result<Vec<u8>> {
+    args.get(narg - 1).and_then(to_bytes).ok_or_else(|| type_error(lua, args, narg, "string"))
+}
+
+/// C's `(int64_t)d` as x86-64 computes it (cvttsd2si).
+pub(crate) fn c_double_to_i64(d: f64) -> i64 {
+    // 2^63: the first double past i64::MAX; NaN is outside every range.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if !(-LIMIT..LIMIT).contains(&d) {
+        i64::MIN
+    } else {
+        d as i64
+    }
+}
+
+/// C's `(int)d` as x86-64 computes it: out of range and NaN give
+/// `i32::MIN`.
+pub(crate) fn c_double_to_i32(d: f64) -> i32 {
+    if !(-2_147_483_648.0..2_147_483_648.0).contains(&d) {
+        i32::MIN
+    } else {
+        d as i32
+    }
+}
+
+/// C's `(uint64_t)d` as gcc compiles it for x86-64: values from 2^63 are
+/// converted after subtracting 2^63; what is out of range comes out as 0,
+/// negatives wrap through the signed conversion, and NaN (unordered, so
+/// "below" 2^63 to the branch) takes the signed path.
+pub(crate) fn c_double_to_u64(d: f64) -> u64 {
+    const TWO63: f64 = 9_223_372_036_854_775_808.0;
+    if d.is_nan() || d < TWO63 {
+        c_double_to_i64(d) as u64
+    } else {
+        (c_double_to_i64(d - TWO63) as u64) ^ (1 << 63)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_as_lua_does() {
+        assert_eq!(fmt_number(1.0), "1");
+        assert_eq!(fmt_number(-3.0), "-3");
+        assert_eq!(fmt_number(1.5), "1.5");
+        assert_eq!(fmt_number(0.1), "0.1");
+        assert_eq!(fmt_number(1e20), "1e+20");
+        assert_eq!(fmt_number(1.0 / 3.0), "0.33333333333333");
+        assert_eq!(fmt_number(123456.789), "123456.789");
+        assert_eq!(fmt_number(1e-7), "1e-07");
+    }
+
+    #[test]
+    fn strings_convert_to_numbers_as_lua_reads_them() {
+        assert_eq!(str2d(b" 12 "), Some(12.0));
+        assert_eq!(str2d(b"0x10"), Some(16.0));
+        assert_eq!(str2d(b"1e2\0junk"), Some(100.0));
+        assert_eq!(str2d(b"12a"), None);
+        assert_eq!(str2d(b""), None);
+    }
+
+    #[test]
+    fn casts_follow_x86_64() {
+        assert_eq!(c_double_to_i64(f64::NAN), i64::MIN);
+        assert_eq!(c_double_to_i64(1e300), i64::MIN);
+        assert_eq!(c_double_to_i64(-2.7), -2);
+        assert_eq!(c_double_to_u64(1e300), 0);
+        assert_eq!(c_double_to_u64(f64::NAN), 1 << 63);
+        assert_eq!(c_double_to_u64(-1.0), u64::MAX);
+        assert_eq!(c_double_to_u64(9_223_372_036_854_775_808.0), 1 << 63);
+    }
+}

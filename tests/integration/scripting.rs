@@ -112,3 +112,47 @@ fn busy_scripts_are_answered_and_killed_like_redis() {
     assert!(diffs.is_empty() && ours.len() == theirs.len(), "{}\n{ours:#?}", diffs.join("\n"));
     assert!(ours.iter().any(|l| l.contains("BUSY Redis is busy running a script")), "{ours:#?}");
 }
+
+/// One INFO memory field as a number.
+fn info_field(c: &mut Conn, name: &str) -> u64 {
+    let info = match c.cmd(&["INFO", "memory"]) {
+        Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+        other => panic!("INFO replied {other:?}"),
+    };
+    let line = info.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).unwrap_or_else(|| panic!("{name}"));
+    line.parse().unwrap_or_else(|_| panic!("{name}:{line}"))
+}
+
+#[test]
+fn info_counts_cached_scripts_functions_and_their_memory() {
+    let s = Server::ferrokv(&[]);
+    let mut c = s.connect();
+    assert_eq!(info_field(&mut c, "number_of_cached_scripts"), 0);
+    let before = info_field(&mut c, "used_memory_scripts_eval");
+    c.cmd(&["SCRIPT", "LOAD", "return 'a fairly long script body, to be counted'"]);
+    c.cmd(&["EVAL", "return 2", "0"]);
+    assert_eq!(info_field(&mut c, "number_of_cached_scripts"), 2);
+    assert!(info_field(&mut c, "used_memory_scripts_eval") > before + 50);
+    assert!(info_field(&mut c, "used_memory_vm_eval") > 0);
+    assert_eq!(info_field(&mut c, "used_memory_lua"), info_field(&mut c, "used_memory_vm_eval"));
+
+    let lib = "#!lua name=lib\nredis.register_function('f1', function() return 1 end)\n\
+               redis.register_function{function_name='f2', callback=function() return 2 end, description='two'}";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), Frame::Bulk("lib".into()));
+    assert_eq!(info_field(&mut c, "number_of_functions"), 2);
+    assert_eq!(info_field(&mut c, "number_of_libraries"), 1);
+    assert!(info_field(&mut c, "used_memory_functions") >= lib.len() as u64);
+    let total = info_field(&mut c, "used_memory_vm_total");
+    assert_eq!(total, info_field(&mut c, "used_memory_vm_eval") + info_field(&mut c, "used_memory_vm_functions"));
+    assert_eq!(
+        info_field(&mut c, "used_memory_scripts"),
+        info_field(&mut c, "used_memory_scripts_eval") + info_field(&mut c, "used_memory_functions")
+    );
+
+    c.cmd(&["SCRIPT", "FLUSH"]);
+    c.cmd(&["FUNCTION", "FLUSH"]);
+    assert_eq!(info_field(&mut c, "number_of_cached_scripts"), 0);
+    assert_eq!(info_field(&mut c, "used_memory_scripts_eval"), 0);
+    assert_eq!(info_field(&mut c, "number_of_functions"), 0);
+    assert_eq!(info_field(&mut c, "used_memory_functions"), 0);
+}

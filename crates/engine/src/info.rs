@@ -143,6 +143,21 @@ fn memory(ctx: &mut Ctx<'_>, s: &mut String) {
     field!(s, "allocator_resident", "{}", alloc.resident);
     field!(s, "total_system_memory", "{total}");
     field!(s, "total_system_memory_human", "{}", bytes_to_human(total));
+    let m = crate::script::memory(st);
+    let vm_total = (m.vm_eval + m.vm_functions) as u64;
+    field!(s, "used_memory_lua", "{}", m.vm_eval);
+    field!(s, "used_memory_vm_eval", "{}", m.vm_eval);
+    field!(s, "used_memory_lua_human", "{}", bytes_to_human(m.vm_eval as u64));
+    field!(s, "used_memory_scripts_eval", "{}", m.scripts_eval);
+    field!(s, "number_of_cached_scripts", "{}", m.cached_scripts);
+    field!(s, "number_of_functions", "{}", m.functions_count);
+    field!(s, "number_of_libraries", "{}", m.libraries);
+    field!(s, "used_memory_vm_functions", "{}", m.vm_functions);
+    field!(s, "used_memory_vm_total", "{vm_total}");
+    field!(s, "used_memory_vm_total_human", "{}", bytes_to_human(vm_total));
+    field!(s, "used_memory_functions", "{}", m.functions);
+    field!(s, "used_memory_scripts", "{}", m.scripts_eval + m.functions);
+    field!(s, "used_memory_scripts_human", "{}", bytes_to_human((m.scripts_eval + m.functions) as u64));
     field!(s, "maxmemory", "{}", st.cfg.maxmemory);
     field!(s, "maxmemory_human", "{}", bytes_to_human(st.cfg.maxmemory as u64));
     field!(

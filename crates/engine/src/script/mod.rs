@@ -455,9 +455,55 @@ pub fn flush(st: &mut State) {
     st.scripts = Scripts::default();
 }
 
-/// Number of cached scripts (INFO number_of_cached_scripts).
-pub fn cached(st: &State) -> usize {
-    st.scripts.bodies.len()
+/// What scripting holds in memory, for INFO's memory section.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Memory {
+    /// The EVAL interpreter's Lua heap (0 before the first script).
+    pub vm_eval: usize,
+    /// The cached script bodies and their index.
+    pub scripts_eval: usize,
+    /// Number of cached scripts.
+    pub cached_scripts: usize,
+    /// The function interpreter's Lua heap.
+    pub vm_functions: usize,
+    /// The libraries' code, names and descriptions and their index.
+    pub functions: usize,
+    /// Number of functions.
+    pub functions_count: usize,
+    /// Number of libraries.
+    pub libraries: usize,
+}
+
+/// Bytes an index entry costs beyond its key and value (hash slot,
+/// string headers), an estimate in the spirit of Redis's dictMemUsage.
+const ENTRY_OVERHEAD: usize = 64;
+
+/// Scripting's memory (INFO `used_memory_vm_*`, `used_memory_scripts*`,
+/// `number_of_*`).
+pub fn memory(st: &State) -> Memory {
+    let vm = |i: Option<&Interp>| i.map_or(0, |i| i.lua.used_memory());
+    let f = &st.functions;
+    let functions = f
+        .libraries()
+        .map(|l| {
+            let funcs: usize = l
+                .funcs
+                .iter()
+                .map(|(name, func)| 2 * name.len() + func.desc.as_ref().map_or(0, Vec::len) + 2 * ENTRY_OVERHEAD)
+                .sum();
+            l.name.len() + l.code.len() + ENTRY_OVERHEAD + funcs
+        })
+        .sum();
+    let (libraries, functions_count) = f.counts();
+    Memory {
+        vm_eval: vm(st.scripts.lua.as_ref()),
+        scripts_eval: st.scripts.bodies.iter().map(|(sha, body)| sha.len() + body.len() + ENTRY_OVERHEAD).sum(),
+        cached_scripts: st.scripts.bodies.len(),
+        vm_functions: vm(f.interp()),
+        functions,
+        functions_count,
+        libraries,
+    }
 }
 
 /// Script flags: `#!lua flags=...` on EVAL scripts, `flags = {...}` of

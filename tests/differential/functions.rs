@@ -173,7 +173,21 @@ fn function_dumps_restore_across_servers() {
         "#!lua name=beta\n-- padding padding padding padding padding padding padding padding\n\
          redis.register_function('b1', function(k, a) return redis.call('incrby', k[1], a[1]) end)",
     ];
+    let dump = |c: &mut ferrokv_testkit::Conn| c.cmd(&["FUNCTION", "DUMP"]).as_bytes().unwrap().to_vec();
+    // One library's payload is byte-identical, LZF included, and raw under
+    // rdbcompression no. (With several, Redis's order is its hash order.)
+    for compression in ["yes", "no"] {
+        for c in [&mut p.fk, &mut p.redis] {
+            c.cmd(&["FUNCTION", "FLUSH"]);
+            c.cmd(&["CONFIG", "SET", "rdbcompression", compression]);
+            c.cmd(&["FUNCTION", "LOAD", libs[1]]);
+        }
+        let (a, b) = (dump(&mut p.fk), dump(&mut p.redis));
+        assert_eq!(a, b, "rdbcompression {compression}");
+        assert_eq!(a.len() < libs[1].len(), compression == "yes");
+    }
     for c in [&mut p.fk, &mut p.redis] {
+        c.cmd(&["CONFIG", "SET", "rdbcompression", "yes"]);
         c.cmd(&["HELLO", "2"]);
         c.cmd(&["FLUSHALL"]);
         c.cmd(&["FUNCTION", "FLUSH"]);
@@ -181,7 +195,6 @@ fn function_dumps_restore_across_servers() {
             c.cmd(&["FUNCTION", "LOAD", l]);
         }
     }
-    let dump = |c: &mut ferrokv_testkit::Conn| c.cmd(&["FUNCTION", "DUMP"]).as_bytes().unwrap().to_vec();
     let (from_fk, from_redis) = (dump(&mut p.fk), dump(&mut p.redis));
     let list = |c: &mut ferrokv_testkit::Conn| sorted(&c.cmd(&["FUNCTION", "LIST", "WITHCODE"]));
     let expected = list(&mut p.redis);

@@ -95,6 +95,7 @@ pub static PARAMS: &[Param] = &[
     p("port", Kind::Int(0, 65535), "6379", IMMUTABLE),
     p("dir", Kind::Str, "", PROTECTED),
     p("dbfilename", Kind::Str, "dump.rdb", PROTECTED),
+    p("rdbcompression", Kind::Bool, "yes", 0),
     p("save", Kind::Save, "", MULTI_ARG),
     p("appendonly", Kind::Bool, "no", 0),
     p("appendfsync", Kind::Enum(&["always", "everysec", "no"]), "everysec", 0),
@@ -356,6 +357,8 @@ pub struct Config {
     pub enable_protected: usize,
     /// `busy-reply-threshold` (ms; 0 = never busy)
     pub busy_reply_threshold: i64,
+    /// `rdbcompression`: LZF for RDB strings over 20 bytes.
+    pub rdb_compression: bool,
     /// `lazyfree-lazy-user-del`
     pub lazy_user_del: bool,
     /// `lazyfree-lazy-user-flush`
@@ -417,6 +420,7 @@ impl Config {
             active_expire_effort: 0,
             enable_debug: 0,
             enable_protected: 0,
+            rdb_compression: true,
             lazy_user_del: false,
             busy_reply_threshold: 5000,
             lazy_user_flush: false,
@@ -484,6 +488,7 @@ impl Config {
         self.enable_debug = self.enum_idx("enable-debug-command");
         self.enable_protected = self.enum_idx("enable-protected-configs");
         self.busy_reply_threshold = self.int("busy-reply-threshold");
+        self.rdb_compression = self.bool("rdbcompression");
         self.lazy_user_del = self.bool("lazyfree-lazy-user-del");
         self.lazy_user_flush = self.bool("lazyfree-lazy-user-flush");
         self.lazy_expire = self.bool("lazyfree-lazy-expire");

@@ -356,13 +356,14 @@ pub(crate) fn lua(st: &State) -> Option<mlua::Lua> {
     st.functions.lua.as_ref().map(|it| it.lua.clone())
 }
 
-/// FUNCTION DUMP: every library's code after the FUNCTION2 opcode, then
-/// the RDB version and CRC64.
+/// FUNCTION DUMP: every library's code after the FUNCTION2 opcode
+/// (LZF-compressed under rdbcompression, as Redis writes it), then the RDB
+/// version and CRC64.
 pub fn dump(st: &State) -> Vec<u8> {
     let mut p = Vec::new();
     for lib in st.functions.libs.values() {
         p.push(ferrokv_rdb::OPCODE_FUNCTION2);
-        ferrokv_rdb::write_string(&mut p, &lib.code);
+        ferrokv_rdb::write_string(&mut p, &lib.code, st.cfg.rdb_compression);
     }
     ferrokv_rdb::finish_dump(&mut p);
     p

@@ -29,6 +29,8 @@ const LIBRARIES: &[&str] = &[
     "#!lua name=lib3\nerror('boom')",
     "#!lua name=lib3\nfoo = 1",
     "#!lua name=lib3\nreturn 1",
+    // Top-level code past the 500 ms load timeout.
+    "#!lua name=lib3\nlocal i = 0 while true do i = i + 1 end",
     "#!lua name=lib3\nlocal x = = 1",
     "#!lua name=lib3 foo=bar\nreturn 1",
     "#!js name=lib3\nreturn 1",

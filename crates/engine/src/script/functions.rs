@@ -11,10 +11,13 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
-use mlua::{Function, MultiValue, RegistryKey, Value};
+use mlua::{Function, HookTriggers, MultiValue, RegistryKey, Value, VmState};
 
 use super::{raise_table, Interp, Kind, ScriptFlags};
 use crate::state::State;
+
+/// How long a library's top-level code may run (Redis's LOAD_TIMEOUT_MS).
+const LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Loaded libraries and their interpreter.
 #[derive(Default)]
@@ -254,7 +257,20 @@ fn build(it: &mut Interp, name: String, code: &[u8]) -> Result<Library, String> 
         })?;
         load_redis.raw_set("register_function", register)?;
         it.set_loading.call::<()>(true)?;
+        // A library's top level gets LOAD_TIMEOUT, as in Redis; the engine
+        // is held meanwhile and nothing can kill a load.
+        let started = std::time::Instant::now();
+        it.lua.set_hook(HookTriggers::new().every_nth_instruction(100_000), move |lua, _| {
+            if started.elapsed() > LOAD_TIMEOUT {
+                // Once raised, the error must not be raised again inside
+                // the loader's own error handling.
+                lua.remove_hook();
+                return Err(raise_table(lua, "FUNCTION LOAD timeout"));
+            }
+            Ok(VmState::Continue)
+        });
         let result: mlua::Result<MultiValue> = it.runner.call(chunk);
+        it.lua.remove_hook();
         it.set_loading.call::<()>(false)?;
         load_redis.raw_set("register_function", Value::Nil)?;
         result

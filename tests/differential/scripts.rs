@@ -140,3 +140,49 @@ proptest! {
         run_case(&mut p, resp3, &cmds)?;
     }
 }
+
+/// Over maxmemory, scripts start or stop as in Redis: shebang scripts
+/// without allow-oom are refused up front; old-style scripts and functions
+/// run, but their first deny-oom command fails unless a write came first.
+#[test]
+fn scripts_over_maxmemory_match_redis() {
+    let mut guard = pair().lock().unwrap_or_else(|e| e.into_inner());
+    let p = &mut *guard;
+    let lib = "#!lua name=oomlib\n\
+               redis.register_function('w', function(k, a) return redis.call('set', k[1], 'v') end)\n\
+               redis.register_function{function_name='wo', callback=function(k, a) return redis.call('set', k[1], 'v') end, flags={'allow-oom'}}\n\
+               redis.register_function{function_name='r', callback=function(k, a) return redis.call('get', k[1]) end, flags={'no-writes'}}";
+    let steps: &[&[&str]] = &[
+        &["EVAL", "return redis.call('set', KEYS[1], 'v')", "1", "k1"],
+        &["EVAL", "return redis.pcall('set', KEYS[1], 'v')", "1", "k1"],
+        &["EVAL", "redis.call('get', KEYS[1]) return redis.call('set', KEYS[1], 'v')", "1", "k1"],
+        &["EVAL", "redis.call('del', KEYS[1]) return redis.call('set', KEYS[1], 'v')", "1", "k1"],
+        &["EVAL", "return redis.call('get', KEYS[1])", "1", "k1"],
+        &["EVAL", "#!lua\nreturn redis.call('get', KEYS[1])", "1", "k1"],
+        &["EVAL", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", "1", "k1"],
+        &["EVAL", "#!lua flags=allow-oom\nreturn redis.call('set', KEYS[1], 'v')", "1", "k1"],
+        &["FCALL", "w", "1", "k1"],
+        &["FCALL", "wo", "1", "k1"],
+        &["FCALL", "r", "1", "k1"],
+        &["FCALL_RO", "r", "1", "k1"],
+    ];
+    let mut diffs = Vec::new();
+    for c in [&mut p.fk, &mut p.redis] {
+        c.cmd(&["HELLO", "2"]);
+        c.cmd(&["FLUSHALL"]);
+        c.cmd(&["FUNCTION", "LOAD", "REPLACE", lib]);
+        c.cmd(&["SET", "k1", "old"]);
+        c.cmd(&["CONFIG", "SET", "maxmemory", "1"]);
+    }
+    for step in steps {
+        let (a, b) = (p.fk.cmd(step), p.redis.cmd(step));
+        if a != b {
+            diffs.push(format!("{step:?}\n  ferrokv {a:?}\n  redis   {b:?}"));
+        }
+    }
+    for c in [&mut p.fk, &mut p.redis] {
+        c.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
+        c.cmd(&["FUNCTION", "DELETE", "oomlib"]);
+    }
+    assert!(diffs.is_empty(), "{} steps differ:\n{}", diffs.len(), diffs.join("\n"));
+}

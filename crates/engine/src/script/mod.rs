@@ -238,6 +238,11 @@ struct Run<'a> {
     resp: Protocol,
     /// Propagate this script's writes (`redis.set_repl`).
     replicate: bool,
+    /// Used memory was over maxmemory when the script started and its
+    /// flags do not allow that (Redis's `pre_command_oom_state` test).
+    oom: bool,
+    /// A write command has been called (`SCRIPT_WRITE_DIRTY`).
+    dirty: bool,
 }
 
 fn lua_err(e: mlua::Error) -> CmdError {
@@ -664,7 +669,7 @@ pub fn eval(ctx: &mut Ctx<'_>, argv: &[&[u8]], by_sha: bool, read_only: bool) ->
     let (lua, allowed) = (&it.lua, &it.allowed);
     allowed.raw_set("KEYS", string_table(lua, &argv[3..3 + nkeys]).map_err(lua_err)?).map_err(lua_err)?;
     allowed.raw_set("ARGV", string_table(lua, &argv[3 + nkeys..]).map_err(lua_err)?).map_err(lua_err)?;
-    run(ctx, Kind::Eval, f, MultiValue::new(), &sha, argv, read_only)
+    run(ctx, Kind::Eval, f, MultiValue::new(), &sha, argv, read_only, flags)
 }
 
 /// A Lua array of strings (KEYS, ARGV, a function's keys and args).
@@ -689,7 +694,7 @@ pub fn fcall(ctx: &mut Ctx<'_>, argv: &[&[u8]], ro: bool) -> CmdResult {
         Value::Table(string_table(&lua, &argv[3..3 + nkeys]).map_err(lua_err)?),
         Value::Table(string_table(&lua, &argv[3 + nkeys..]).map_err(lua_err)?),
     ]);
-    run(ctx, Kind::Function, f, args, &name, argv, read_only)
+    run(ctx, Kind::Function, f, args, &name, argv, read_only, flags)
 }
 
 /// Runs `f(args...)` as a script called `name`, with `redis.call` and the
@@ -702,7 +707,11 @@ fn run(
     name: &str,
     argv: &[&[u8]],
     read_only: bool,
+    flags: ScriptFlags,
 ) -> CmdResult {
+    let oom = !flags.has(ScriptFlags::ALLOW_OOM)
+        && ctx.st.cfg.maxmemory > 0
+        && (ctx.st.platform.alloc)().allocated > ctx.st.cfg.maxmemory as u64;
     let it = match kind {
         Kind::Eval => ctx.st.scripts.lua.as_ref(),
         Kind::Function => ctx.st.functions.interp(),
@@ -740,6 +749,8 @@ fn run(
         read_only,
         resp: Protocol::Resp2,
         replicate: true,
+        oom,
+        dirty: false,
     });
     let outcome = lua.scope(|scope| {
         let redis: Table = allowed.raw_get("redis")?;
@@ -874,7 +885,13 @@ fn command(lua: &Lua, run: &mut Run<'_>, mut args: MultiValue) -> mlua::Result<(
     if run.read_only && (cmd.has(flag::WRITE) || cmd.has(flag::MAY_REPLICATE)) {
         return Ok((false, error_table(lua, "Write commands are not allowed from read-only scripts.")?));
     }
+    // Out of memory at the start, a script may not begin to write (it
+    // could not be stopped halfway through later).
+    if run.oom && !run.dirty && cmd.has(flag::DENYOOM) {
+        return Ok((false, error_table(lua, "-OOM command not allowed when used memory > 'maxmemory'.")?));
+    }
     if cmd.has(flag::WRITE) {
+        run.dirty = true;
         run.st.running.wrote();
     }
     let mut out = Out::new(run.resp);

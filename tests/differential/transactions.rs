@@ -43,3 +43,36 @@ proptest! {
         run_case(&mut p, true, &cmds)?;
     }
 }
+
+/// Commands that modify nothing yet still count as touching a WATCHed key
+/// in Redis (a no-op LTRIM), and keys created by DEBUG POPULATE.
+#[test]
+fn watch_is_broken_by_noop_ltrim_and_debug_populate() {
+    let mut guard = pair().lock().unwrap_or_else(|e| e.into_inner());
+    let p = &mut *guard;
+    let scenarios: &[&[&[&str]]] = &[
+        &[&["RPUSH", "l", "a", "b"], &["WATCH", "l"], &["LTRIM", "l", "0", "-1"]],
+        &[&["WATCH", "nolist"], &["LTRIM", "nolist", "0", "-1"]],
+        &[&["RPUSH", "l", "a"], &["WATCH", "l"], &["LRANGE", "l", "0", "-1"]],
+        &[&["WATCH", "key:1"], &["DEBUG", "POPULATE", "3"]],
+        &[&["WATCH", "other:1"], &["DEBUG", "POPULATE", "3"]],
+        &[&["SET", "key:1", "x"], &["WATCH", "key:1"], &["DEBUG", "POPULATE", "3"]],
+    ];
+    let mut diffs = Vec::new();
+    for steps in scenarios {
+        for c in [&mut p.fk, &mut p.redis] {
+            c.cmd(&["DISCARD"]);
+            c.cmd(&["UNWATCH"]);
+            c.cmd(&["HELLO", "2"]);
+            c.cmd(&["FLUSHALL"]);
+        }
+        let tail: [&[&str]; 3] = [&["MULTI"], &["PING"], &["EXEC"]];
+        for step in steps.iter().chain(tail.iter()) {
+            let (a, b) = (p.fk.cmd(step), p.redis.cmd(step));
+            if a != b {
+                diffs.push(format!("{steps:?} at {step:?}\n  ferrokv {a:?}\n  redis   {b:?}"));
+            }
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

@@ -172,6 +172,9 @@ fn populate(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         None => 0,
     };
     let now = ctx.now_ms;
+    let db = ctx.client.db;
+    let watching = ctx.st.watches.active_in(db);
+    ctx.signal_none();
     for j in 0..count {
         let mut key = prefix.to_vec();
         key.extend_from_slice(format!(":{j}").as_bytes());
@@ -189,6 +192,11 @@ fn populate(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         };
         let enc = if val.len() <= 44 { StrEnc::Embstr } else { StrEnc::Raw };
         store(ctx.db(), None, &key, &val, enc, Ttl::Clear, now);
+        // Each new key counts as modified for WATCH (DEBUG has no key
+        // positions for the dispatcher to derive that from).
+        if watching {
+            ctx.signal(db, &key);
+        }
     }
     ctx.out.ok();
     Ok(())

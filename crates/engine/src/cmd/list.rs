@@ -460,7 +460,10 @@ fn ltrim(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         ctx.db().remove(loc);
     }
     ctx.changed((ltrim + rtrim) as u64);
-    // Announced even when nothing was trimmed, as Redis does.
+    // Announced, and WATCHes touched, even when nothing was trimmed, as
+    // Redis does.
+    let db = ctx.client.db;
+    ctx.signal(db, argv[1]);
     ctx.notify(class::LIST, "ltrim", argv[1]);
     if left == 0 {
         ctx.notify(class::GENERIC, "del", argv[1]);

@@ -14,19 +14,36 @@ const LOOP: &str = "local i = 0 while true do i = i + 1 end";
 const LIBRARY: &str =
     "#!lua name=spin\nredis.register_function('spin', function(keys, args)\n  while true do end\nend)";
 
-/// FUNCTION STATS with the running time blanked (it is never the same).
+/// A reply with what never matches between servers blanked: FUNCTION
+/// STATS's running time, HELLO's client id.
 fn without_duration(f: Frame) -> Frame {
     match f {
         Frame::Map(pairs) => Frame::Map(
             pairs
                 .into_iter()
                 .map(|(k, v)| match &k {
-                    Frame::Bulk(b) if &b[..] == b"duration_ms" => (k, Frame::Integer(0)),
+                    Frame::Bulk(b) if &b[..] == b"duration_ms" || &b[..] == b"id" => (k, Frame::Integer(0)),
                     _ => (k, without_duration(v)),
                 })
                 .collect(),
         ),
-        Frame::Array(items) => Frame::Array(items.into_iter().map(without_duration).collect()),
+        // A RESP2 map: the value after an "id" key.
+        Frame::Array(items) => {
+            let mut after_id = false;
+            Frame::Array(
+                items
+                    .into_iter()
+                    .map(|f| {
+                        let blank = std::mem::replace(&mut after_id, matches!(&f, Frame::Bulk(b) if &b[..] == b"id"));
+                        if blank {
+                            Frame::Integer(0)
+                        } else {
+                            without_duration(f)
+                        }
+                    })
+                    .collect(),
+            )
+        }
         other => other,
     }
 }
@@ -59,6 +76,14 @@ fn transcript(kind: Kind) -> Vec<String> {
     // A script that never writes: everyone else gets BUSY until it is killed.
     runner.send_raw(&Conn::encode(&[b"EVAL", LOOP.as_bytes(), b"0"]));
     busy(&mut a);
+    // A client that connects meanwhile is answered too, HELLO included
+    // (RESP3 clients such as redis-py send it on connecting).
+    let mut late = s.connect();
+    late.stream().set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    step(&mut late, &["HELLO", "3"], &mut log);
+    step(&mut late, &["PING"], &mut log);
+    step(&mut late, &["GET", "x"], &mut log);
+    step(&mut late, &["HELLO", "2"], &mut log);
     for args in [
         &["PING"][..],
         &["GET", "x"],
@@ -82,6 +107,9 @@ fn transcript(kind: Kind) -> Vec<String> {
     step(&mut b, &["SCRIPT", "KILL"], &mut log);
     log.push(format!("EVAL -> {:?}", runner.read()));
     step(&mut a, &["PING"], &mut log);
+    step(&mut late, &["PING"], &mut log);
+    step(&mut late, &["CLIENT", "SETNAME", "late"], &mut log);
+    step(&mut a, &["CLIENT", "KILL", "USER", "nosuch"], &mut log);
     step(&mut b, &["SCRIPT", "KILL"], &mut log);
 
     // A function: FUNCTION STATS names it, SCRIPT KILL is the wrong tool.

@@ -269,7 +269,9 @@ pub struct State {
     pub functions: crate::script::functions::Functions,
     /// The script running now, readable without the engine lock.
     pub running: std::sync::Arc<crate::script::busy::Running>,
-    next_client_id: u64,
+    /// Client ids, shared so that the network layer can number a
+    /// connection it accepts while a busy script holds the engine.
+    pub client_ids: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for State {
@@ -316,7 +318,7 @@ impl State {
             scripts: Default::default(),
             functions: Default::default(),
             running: Default::default(),
-            next_client_id: 1,
+            client_ids: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(1)),
         }
         .with_logging()
     }
@@ -337,12 +339,16 @@ impl State {
     }
 
     /// Registers a new connection and returns its id.
-    pub fn register_client(&mut self, mut info: ClientInfo) -> u64 {
-        let id = self.next_client_id;
-        self.next_client_id += 1;
+    pub fn register_client(&mut self, info: ClientInfo) -> u64 {
+        let id = self.next_id();
+        self.register_client_as(id, info);
+        id
+    }
+
+    /// Registers a connection under an id taken earlier from `client_ids`.
+    pub fn register_client_as(&mut self, id: u64, mut info: ClientInfo) {
         info.id = id;
         self.clients.insert(id, info);
-        id
     }
 
     /// Forgets a connection.
@@ -478,9 +484,7 @@ impl State {
 
     /// Allocates a client id without registering (for engine-internal callers).
     pub fn next_id(&mut self) -> u64 {
-        let id = self.next_client_id;
-        self.next_client_id += 1;
-        id
+        self.client_ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 }
 

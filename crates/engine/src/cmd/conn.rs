@@ -1,13 +1,13 @@
 //! Connection commands: PING ECHO SELECT QUIT RESET HELLO AUTH CLIENT.
 
-use crate::client::{self, ClientKind};
+use crate::client::{self, Client, ClientKind};
 use crate::cmd::keys::{db_index, help_reply};
 use crate::command::args::{int, is, text};
 use crate::command::CommandSpec;
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult, SYNTAX};
 use crate::REDIS_VERSION;
-use ferrokv_resp::Protocol;
+use ferrokv_resp::{Out, Protocol};
 
 /// The connection family.
 pub static SPECS: &[CommandSpec] = &[
@@ -227,14 +227,7 @@ fn set_name(ctx: &mut Ctx<'_>, name: &[u8]) -> CmdResult {
 
 /// HELLO [protover [AUTH username password] [SETNAME clientname]]
 fn hello(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
-    let mut ver = None;
-    if argv.len() >= 2 {
-        let v = int(argv[1]).map_err(|_| CmdError::fixed("ERR Protocol version is not an integer or out of range"))?;
-        if !(2..=3).contains(&v) {
-            return Err(CmdError::fixed("NOPROTO unsupported protocol version"));
-        }
-        ver = Some(v);
-    }
+    let ver = hello_version(argv)?;
     let mut j = 2;
     while j < argv.len() {
         let more = argv.len() - j - 1;
@@ -252,7 +245,7 @@ fn hello(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         }
     }
     if !ctx.client.authenticated {
-        return Err(CmdError::fixed("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
+        return Err(HELLO_NOAUTH);
     }
     if let Some(v) = ver {
         ctx.out.proto = if v == 3 { Protocol::Resp3 } else { Protocol::Resp2 };
@@ -262,7 +255,45 @@ fn hello(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
             info.resp = v;
         }
     }
-    let out = &mut *ctx.out;
+    hello_reply(ctx.out, ctx.client.id);
+    Ok(())
+}
+
+const HELLO_NOAUTH: CmdError = CmdError::fixed("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+
+/// HELLO's protocol version argument, if given.
+fn hello_version(argv: &[&[u8]]) -> Result<Option<i64>, CmdError> {
+    let Some(a) = argv.get(1) else { return Ok(None) };
+    let v = int(a).map_err(|_| CmdError::fixed("ERR Protocol version is not an integer or out of range"))?;
+    if !(2..=3).contains(&v) {
+        return Err(CmdError::fixed("NOPROTO unsupported protocol version"));
+    }
+    Ok(Some(v))
+}
+
+/// HELLO while a busy script holds the engine (it is allowed then, and
+/// RESP3 clients send it on connecting): the protocol switch only, the
+/// connection's record updated when the engine is free. `None` when the
+/// command has AUTH or SETNAME, which need the engine.
+pub fn hello_without_engine(client: &Client, out: &mut Out, argv: &[&[u8]]) -> Option<CmdResult> {
+    if argv.len() > 2 {
+        return None;
+    }
+    let ver = match hello_version(argv) {
+        Ok(v) => v,
+        Err(e) => return Some(Err(e)),
+    };
+    if !client.authenticated {
+        return Some(Err(HELLO_NOAUTH));
+    }
+    if let Some(v) = ver {
+        out.proto = if v == 3 { Protocol::Resp3 } else { Protocol::Resp2 };
+    }
+    hello_reply(out, client.id);
+    Some(Ok(()))
+}
+
+fn hello_reply(out: &mut Out, id: u64) {
     out.map(7);
     out.bulk(b"server");
     out.bulk(b"redis");
@@ -271,14 +302,13 @@ fn hello(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     out.bulk(b"proto");
     out.int(out.proto.number());
     out.bulk(b"id");
-    out.int(ctx.client.id as i64);
+    out.int(id as i64);
     out.bulk(b"mode");
     out.bulk(b"standalone");
     out.bulk(b"role");
     out.bulk(b"master");
     out.bulk(b"modules");
     out.array(0);
-    Ok(())
 }
 
 /// CLIENT ID

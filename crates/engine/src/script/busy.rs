@@ -192,6 +192,8 @@ pub enum WhileBusy {
     Multi,
     /// QUIT.
     Quit,
+    /// HELLO: answered without the engine when it only picks a protocol.
+    Hello,
     /// Allowed, but it needs the engine: it waits for the script to end,
     /// and so does everything the connection sent after it.
     Wait,
@@ -209,6 +211,7 @@ pub fn while_busy(running: &Running, cmd: &Command, argv: &[&[u8]]) -> WhileBusy
         "function|stats" => WhileBusy::Stats,
         "multi" => WhileBusy::Multi,
         "quit" => WhileBusy::Quit,
+        "hello" => WhileBusy::Hello,
         "shutdown" => {
             // Only NOSAVE gets a script out (`shutdownCommand`).
             if argv[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave")) {

@@ -669,7 +669,7 @@ pub fn eval(ctx: &mut Ctx<'_>, argv: &[&[u8]], by_sha: bool, read_only: bool) ->
     let (lua, allowed) = (&it.lua, &it.allowed);
     allowed.raw_set("KEYS", string_table(lua, &argv[3..3 + nkeys]).map_err(lua_err)?).map_err(lua_err)?;
     allowed.raw_set("ARGV", string_table(lua, &argv[3 + nkeys..]).map_err(lua_err)?).map_err(lua_err)?;
-    run(ctx, Kind::Eval, f, MultiValue::new(), &sha, argv, read_only, flags)
+    run(ctx, Called { kind: Kind::Eval, name: &sha, argv }, f, MultiValue::new(), read_only, flags)
 }
 
 /// A Lua array of strings (KEYS, ARGV, a function's keys and args).
@@ -694,21 +694,28 @@ pub fn fcall(ctx: &mut Ctx<'_>, argv: &[&[u8]], ro: bool) -> CmdResult {
         Value::Table(string_table(&lua, &argv[3..3 + nkeys]).map_err(lua_err)?),
         Value::Table(string_table(&lua, &argv[3 + nkeys..]).map_err(lua_err)?),
     ]);
-    run(ctx, Kind::Function, f, args, &name, argv, read_only, flags)
+    run(ctx, Called { kind: Kind::Function, name: &name, argv }, f, args, read_only, flags)
 }
 
-/// Runs `f(args...)` as a script called `name`, with `redis.call` and the
+/// Which script a run is: its world, its name (sha or function name) and
+/// the command that called it.
+struct Called<'a> {
+    kind: Kind,
+    name: &'a str,
+    argv: &'a [&'a [u8]],
+}
+
+/// Runs `f(args...)` as the script `called`, with `redis.call` and the
 /// other per-run functions bound to this call, and replies its result.
 fn run(
     ctx: &mut Ctx<'_>,
-    kind: Kind,
+    called: Called<'_>,
     f: Function,
     args: MultiValue,
-    name: &str,
-    argv: &[&[u8]],
     read_only: bool,
     flags: ScriptFlags,
 ) -> CmdResult {
+    let Called { kind, name, argv } = called;
     let oom = !flags.has(ScriptFlags::ALLOW_OOM)
         && ctx.st.cfg.maxmemory > 0
         && (ctx.st.platform.alloc)().allocated > ctx.st.cfg.maxmemory as u64;

@@ -352,6 +352,17 @@ impl Conn {
                                 self.out.ok();
                             }
                         }
+                        WhileBusy::Hello => {
+                            match ferrokv_engine::cmd::conn::hello_without_engine(&self.client, &mut self.out, &argv) {
+                                Some(Ok(())) => {}
+                                Some(Err(e)) => self.reject(&e),
+                                None => {
+                                    pos -= consumed;
+                                    outcome.waiting = true;
+                                    break;
+                                }
+                            }
+                        }
                         WhileBusy::Quit => {
                             self.out.ok();
                             self.closing = Closing::AfterWrite;

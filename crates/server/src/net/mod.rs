@@ -45,6 +45,11 @@ impl Shared {
         self.state.lock()
     }
 
+    /// The engine state if nobody holds it right now.
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, State>> {
+        self.state.try_lock()
+    }
+
     /// The engine state, or `None` while a busy script holds it.
     pub fn lock_unless_busy(&self) -> Option<MutexGuard<'_, State>> {
         loop {

@@ -100,6 +100,176 @@ struct Host {
     shared: Arc<Shared>,
     /// Connections the hook read from: the loop looks at them again.
     revisit: RefCell<Vec<usize>>,
+    listeners: RefCell<Vec<TcpListener>>,
+    registry: mio::Registry,
+    wakeups: Wakeups,
+    /// Connections accepted while a busy script held the engine: served
+    /// BUSY replies meanwhile, registered as clients once it is free.
+    unregistered: RefCell<Vec<usize>>,
+    /// Clients that disconnected while the engine was held.
+    closed: RefCell<Vec<u64>>,
+    /// Whether new clients must AUTH (as of the last time the engine was
+    /// free), for the connections accepted while it is not.
+    auth_required: std::cell::Cell<bool>,
+    /// The engine's client id counter, usable without the engine.
+    ids: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Host {
+    /// Accepts every pending connection on listener `i`. With the engine
+    /// (`st`) they are admitted at once; without it (a busy script holds
+    /// it) they are served provisionally and admitted later, so a client
+    /// that connects during a long script gets BUSY, as from Redis, rather
+    /// than silence.
+    fn accept(&self, i: usize, st: Option<&mut State>, active: &mut Vec<usize>) {
+        let mut pending: Vec<(mio::net::TcpStream, SocketAddr)> = Vec::new();
+        let ls = self.listeners.borrow();
+        loop {
+            match ls[i].accept() {
+                Ok(s) => pending.push(s),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    crate::warning!("Accepting client connection: {e}");
+                    // EMFILE and friends: give connections a moment to close.
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                    break;
+                }
+            }
+        }
+        drop(ls);
+        if pending.is_empty() {
+            return;
+        }
+        let mut slots = self.slots.borrow_mut();
+        match st {
+            Some(st) => {
+                for (sock, peer) in pending {
+                    if let Some(slot) = self.admit(st, &mut slots, sock, peer) {
+                        active.push(slot);
+                    }
+                }
+            }
+            None => {
+                for (sock, peer) in pending {
+                    let _ = sock.set_nodelay(true);
+                    let id = self.ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let mut client = Client::new(id, peer.to_string());
+                    client.authenticated = !self.auth_required.get();
+                    if peer.ip().is_loopback() {
+                        client.flags |= LOCAL;
+                    }
+                    let Some(slot) = self.watch(&mut slots, Conn::new(sock, client)) else { continue };
+                    self.unregistered.borrow_mut().push(slot);
+                    active.push(slot);
+                }
+            }
+        }
+    }
+
+    /// Puts `c` in a slot and under the poll; `None` if polling failed.
+    fn watch(&self, slots: &mut Slots, c: Conn) -> Option<usize> {
+        let slot = slots.insert(c);
+        let c = slots.get(slot).expect("just inserted");
+        if self.registry.register(&mut c.stream, Token(slot), Interest::READABLE | Interest::WRITABLE).is_err() {
+            slots.remove(slot);
+            return None;
+        }
+        Some(slot)
+    }
+
+    /// Admits a new connection as a client (limits, protected mode), and
+    /// returns its slot.
+    fn admit(
+        &self,
+        st: &mut State,
+        slots: &mut Slots,
+        mut sock: mio::net::TcpStream,
+        peer: SocketAddr,
+    ) -> Option<usize> {
+        let _ = sock.set_nodelay(true);
+        let local = peer.ip().is_loopback();
+        let id = st.next_id();
+        let client = register(st, &mut sock, peer, id)?;
+        let mut client = Client::new(id, client);
+        client.authenticated = st.cfg.requirepass.is_empty();
+        if local {
+            client.flags |= LOCAL;
+        }
+        let Some(slot) = self.watch(slots, Conn::new(sock, client)) else {
+            st.unregister_client(id);
+            return None;
+        };
+        if let Some(info) = st.clients.get_mut(&id) {
+            info.waker = Some(self.wakeups.for_slot(slot));
+        }
+        Some(slot)
+    }
+
+    /// With the engine free again: forgets the clients that left and
+    /// registers the connections accepted while it was held.
+    fn settle(&self, st: &mut State) {
+        for id in self.closed.borrow_mut().drain(..) {
+            st.unregister_client(id);
+        }
+        self.auth_required.set(!st.cfg.requirepass.is_empty());
+        let mut slots = self.slots.borrow_mut();
+        for slot in self.unregistered.borrow_mut().drain(..) {
+            let Some(c) = slots.get(slot) else { continue };
+            let peer = c.stream.peer_addr().unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+            let id = c.client.id;
+            match register(st, &mut c.stream, peer, id) {
+                Some(_) => {
+                    if let Some(info) = st.clients.get_mut(&id) {
+                        info.resp = c.out.proto.number();
+                        info.waker = Some(self.wakeups.for_slot(slot));
+                    }
+                }
+                // Refused (maxclients, protected mode): the reason was
+                // written; close without reading more.
+                None => c.closing = Closing::Now,
+            }
+        }
+    }
+}
+
+/// Registers a connection from `peer` as client `id`, or writes why it is
+/// refused (maxclients, protected mode) and returns `None`.
+fn register(st: &mut State, sock: &mut mio::net::TcpStream, peer: SocketAddr, id: u64) -> Option<String> {
+    let now = unix_ms();
+    set_keepalive(sock, st.cfg.tcp_keepalive);
+    let local = peer.ip().is_loopback();
+    if st.clients.len() as i64 >= st.cfg.maxclients {
+        st.stats.rejected_connections += 1;
+        let _ = std::io::Write::write(sock, b"-ERR max number of clients reached\r\n");
+        return None;
+    }
+    if st.cfg.protected_mode && st.cfg.requirepass.is_empty() && !local {
+        st.stats.rejected_connections += 1;
+        let _ = std::io::Write::write(sock, DENIED.as_bytes());
+        return None;
+    }
+    st.stats.connections_received += 1;
+    let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let fd = {
+        use std::os::fd::AsRawFd;
+        sock.as_raw_fd() as i64
+    };
+    st.register_client_as(
+        id,
+        ClientInfo {
+            addr: peer.to_string(),
+            laddr,
+            fd,
+            created_ms: now,
+            last_interaction_ms: now,
+            resp: 2,
+            multi: -1,
+            last_cmd: "NULL",
+            ..Default::default()
+        },
+    );
+    Some(peer.to_string())
 }
 
 thread_local! {
@@ -111,6 +281,11 @@ thread_local! {
 /// (BUSY, SCRIPT KILL, FUNCTION STATS, SHUTDOWN NOSAVE, ...).
 pub fn serve_while_busy(running: &Running) {
     let Some(host) = HOST.with(|h| h.borrow().clone()) else { return };
+    let listeners = host.listeners.try_borrow().map_or(0, |l| l.len());
+    let mut accepted = Vec::new();
+    for i in 0..listeners {
+        host.accept(i, None, &mut accepted);
+    }
     let Ok(mut slots) = host.slots.try_borrow_mut() else { return };
     let mut revisit = host.revisit.borrow_mut();
     for (slot, c) in slots.conns.iter_mut().enumerate() {
@@ -147,8 +322,25 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
         inbox: Arc::new(Mutex::new(Vec::new())),
         waker: Arc::new(Waker::new(poll.registry(), WAKER).expect("waker")),
     };
-    let host =
-        Rc::new(Host { slots: RefCell::new(Slots::default()), shared: shared.clone(), revisit: RefCell::default() });
+    // Read before building the host: two guards in one expression would
+    // lock twice.
+    let (auth_required, ids) = {
+        let st = shared.lock();
+        (!st.cfg.requirepass.is_empty(), st.client_ids.clone())
+    };
+    let host = Rc::new(Host {
+        slots: RefCell::new(Slots::default()),
+        shared: shared.clone(),
+        revisit: RefCell::default(),
+        listeners: RefCell::new(ls),
+        registry: poll.registry().try_clone().expect("epoll registry"),
+        wakeups: wakeups.clone(),
+        unregistered: RefCell::default(),
+        closed: RefCell::default(),
+        auth_required: std::cell::Cell::new(auth_required),
+        ids,
+    });
+    let n_listeners = host.listeners.borrow().len();
     HOST.with(|h| *h.borrow_mut() = Some(host.clone()));
     let mut events = Events::with_capacity(1024);
     let mut active: Vec<usize> = Vec::new();
@@ -162,6 +354,9 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
     loop {
         let timeout = if !carry.is_empty() {
             Some(std::time::Duration::ZERO)
+        } else if !host.closed.borrow().is_empty() || !host.unregistered.borrow().is_empty() {
+            // Clients to settle once the busy script lets go of the engine.
+            Some(std::time::Duration::from_millis(10))
         } else {
             timers.peek().map(|Reverse((t, _))| std::time::Duration::from_millis((t - unix_ms()).max(0) as u64))
         };
@@ -178,7 +373,7 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
         for ev in events.iter() {
             match ev.token() {
                 WAKER => active.append(&mut wakeups.inbox.lock().unwrap_or_else(|e| e.into_inner())),
-                Token(t) if t > usize::MAX - 1 - ls.len() => listening.push(usize::MAX - 1 - t),
+                Token(t) if t > usize::MAX - 1 - n_listeners => listening.push(usize::MAX - 1 - t),
                 Token(slot) => {
                     if let Some(c) = host.slots.borrow_mut().get(slot) {
                         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
@@ -192,8 +387,11 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
                 }
             }
         }
-        for &i in &listening {
-            accept(&shared, &mut ls[i], &poll, &mut host.slots.borrow_mut(), &wakeups, &mut active);
+        if !listening.is_empty() {
+            let mut st = shared.lock_unless_busy();
+            for &i in &listening {
+                host.accept(i, st.as_deref_mut(), &mut active);
+            }
         }
         let now = unix_ms();
         while let Some(&Reverse((t, slot))) = timers.peek() {
@@ -223,6 +421,7 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
         // busy script holds it, answer what can be answered without it.
         match shared.lock_unless_busy() {
             Some(mut st) => {
+                host.settle(&mut st);
                 st.stats.net_output_bytes += out_bytes;
                 st.stats.writes_processed += writes;
                 (out_bytes, writes) = (0, 0);
@@ -277,15 +476,23 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
             if done {
                 if let Some(mut c) = slots.remove(slot) {
                     let _ = poll.registry().deregister(&mut c.stream);
-                    closed.push(c.client.id);
+                    let mut unregistered = host.unregistered.borrow_mut();
+                    match unregistered.iter().position(|&s| s == slot) {
+                        // Never registered: nothing to forget.
+                        Some(i) => {
+                            unregistered.swap_remove(i);
+                        }
+                        None => closed.push(c.client.id),
+                    }
                 }
             }
         }
         drop(slots);
-        if !closed.is_empty() {
-            let mut st = shared.lock();
-            for id in closed {
-                st.unregister_client(id);
+        // Forgotten now, or once a busy script lets go of the engine.
+        host.closed.borrow_mut().extend(closed);
+        if !host.closed.borrow().is_empty() {
+            if let Some(mut st) = shared.try_lock() {
+                host.settle(&mut st);
             }
         }
     }
@@ -392,6 +599,9 @@ fn run_locked(st: &mut State, c: &mut Conn, slot: usize, now: i64, timers: &mut 
         info.multi = if c.client.has(MULTI) { c.client.queued.len() as i64 } else { -1 };
         info.subs = subs;
         info.last_cmd = c.client.last_cmd;
+        // HELLO may have switched protocols while a busy script held the
+        // engine.
+        info.resp = c.out.proto.number();
         if got_input {
             info.last_interaction_ms = now;
         }
@@ -400,83 +610,5 @@ fn run_locked(st: &mut State, c: &mut Conn, slot: usize, now: i64, timers: &mut 
         info.argv_mem = c.pending_args();
         info.obl = c.out.buf.len() - c.wpos;
         info.omem = c.out.buf.capacity();
-    }
-}
-
-/// Accepts every pending connection on `l`, admitting them under one lock.
-fn accept(
-    shared: &Shared,
-    l: &mut TcpListener,
-    poll: &Poll,
-    slots: &mut Slots,
-    wakeups: &Wakeups,
-    active: &mut Vec<usize>,
-) {
-    let mut pending: Vec<(mio::net::TcpStream, SocketAddr)> = Vec::new();
-    loop {
-        match l.accept() {
-            Ok(s) => pending.push(s),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                crate::warning!("Accepting client connection: {e}");
-                // EMFILE and friends: give connections a moment to close.
-                std::thread::sleep(std::time::Duration::from_millis(10));
-                break;
-            }
-        }
-    }
-    if pending.is_empty() {
-        return;
-    }
-    let now = unix_ms();
-    let mut st = shared.lock();
-    for (mut sock, peer) in pending {
-        let _ = sock.set_nodelay(true);
-        set_keepalive(&sock, st.cfg.tcp_keepalive);
-        let local = peer.ip().is_loopback();
-        if st.clients.len() as i64 >= st.cfg.maxclients {
-            st.stats.rejected_connections += 1;
-            let _ = std::io::Write::write(&mut sock, b"-ERR max number of clients reached\r\n");
-            continue;
-        }
-        if st.cfg.protected_mode && st.cfg.requirepass.is_empty() && !local {
-            st.stats.rejected_connections += 1;
-            let _ = std::io::Write::write(&mut sock, DENIED.as_bytes());
-            continue;
-        }
-        st.stats.connections_received += 1;
-        let laddr = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
-        let fd = {
-            use std::os::fd::AsRawFd;
-            sock.as_raw_fd() as i64
-        };
-        let id = st.register_client(ClientInfo {
-            addr: peer.to_string(),
-            laddr,
-            fd,
-            created_ms: now,
-            last_interaction_ms: now,
-            resp: 2,
-            multi: -1,
-            last_cmd: "NULL",
-            ..Default::default()
-        });
-        let mut client = Client::new(id, peer.to_string());
-        client.authenticated = st.cfg.requirepass.is_empty();
-        if local {
-            client.flags |= LOCAL;
-        }
-        let slot = slots.insert(Conn::new(sock, client));
-        let c = slots.get(slot).expect("just inserted");
-        if poll.registry().register(&mut c.stream, Token(slot), Interest::READABLE | Interest::WRITABLE).is_err() {
-            slots.remove(slot);
-            st.unregister_client(id);
-            continue;
-        }
-        if let Some(info) = st.clients.get_mut(&id) {
-            info.waker = Some(wakeups.for_slot(slot));
-        }
-        active.push(slot);
     }
 }

@@ -106,6 +106,7 @@ fn transcript(kind: Kind) -> Vec<String> {
     }
     step(&mut b, &["SCRIPT", "KILL"], &mut log);
     log.push(format!("EVAL -> {:?}", runner.read()));
+    log.extend(counters(&mut b));
     step(&mut a, &["PING"], &mut log);
     step(&mut late, &["PING"], &mut log);
     step(&mut late, &["CLIENT", "SETNAME", "late"], &mut log);
@@ -130,6 +131,32 @@ fn transcript(kind: Kind) -> Vec<String> {
     log.push(format!("SHUTDOWN NOSAVE closes: {}", b.is_closed()));
     log.push(format!("exited: {}", s.wait_exit(Duration::from_secs(10)).is_some()));
     log
+}
+
+/// The error and command counters the busy period moved, less what its
+/// polling made uncertain (how many PINGs got BUSY) and timings.
+fn counters(c: &mut Conn) -> Vec<String> {
+    let mut lines = Vec::new();
+    for section in ["errorstats", "commandstats"] {
+        let text = match c.cmd(&["INFO", section]) {
+            Frame::Bulk(b) | Frame::Verbatim(_, b) => String::from_utf8_lossy(&b).into_owned(),
+            other => panic!("INFO replied {other:?}"),
+        };
+        for l in text.lines() {
+            if l.starts_with("errorstat_") && !l.starts_with("errorstat_BUSY") {
+                lines.push(l.to_string());
+            }
+            let Some(rest) = l.strip_prefix("cmdstat_") else { continue };
+            let (name, fields) = rest.split_once(':').expect("cmdstat line");
+            if matches!(name, "ping" | "info" | "hello" | "eval" | "fcall") {
+                continue;
+            }
+            let kept: Vec<&str> = fields.split(',').filter(|f| f.contains("calls=")).collect();
+            lines.push(format!("{name}: {}", kept.join(",")));
+        }
+    }
+    lines.sort();
+    lines
 }
 
 #[test]

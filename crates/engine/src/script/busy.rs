@@ -182,6 +182,8 @@ impl Running {
 pub enum WhileBusy {
     /// Refused with this error (a transaction in progress is doomed).
     Reject(CmdError),
+    /// Runs, and replies this error (counted as a failed call).
+    Fail(CmdError),
     /// SCRIPT KILL (`true`) or FUNCTION KILL.
     Kill(bool),
     /// FUNCTION STATS.
@@ -217,9 +219,57 @@ pub fn while_busy(running: &Running, cmd: &Command, argv: &[&[u8]]) -> WhileBusy
             if argv[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave")) {
                 WhileBusy::ShutdownNoSave
             } else {
-                WhileBusy::Reject(running.busy_error())
+                WhileBusy::Fail(running.busy_error())
             }
         }
         _ => WhileBusy::Wait,
+    }
+}
+
+/// What the commands answered while a busy script held the engine did to
+/// the statistics (errorstats, a command's calls, failed and rejected
+/// calls): kept by the connection, applied once the engine is free.
+#[derive(Debug, Default)]
+pub struct Deferred {
+    events: Vec<Counted>,
+}
+
+#[derive(Debug)]
+struct Counted {
+    /// The command's table index, if it resolved to one.
+    cmd: Option<usize>,
+    /// Refused before running, rather than run.
+    rejected: bool,
+    /// The code of the error replied, if any.
+    error: Option<String>,
+}
+
+impl Deferred {
+    /// `cmd` was refused with `e` (unknown, arity, BUSY, ...).
+    pub fn rejected(&mut self, cmd: Option<&Command>, e: &CmdError) {
+        self.events.push(Counted { cmd: cmd.map(|c| c.id), rejected: true, error: Some(e.code().to_string()) });
+    }
+
+    /// `cmd` ran; `error` is the code of the error it replied, if any.
+    pub fn called(&mut self, cmd: &Command, error: Option<&str>) {
+        self.events.push(Counted { cmd: Some(cmd.id), rejected: false, error: error.map(str::to_string) });
+    }
+
+    /// Adds what was recorded to the engine's counters.
+    pub fn apply(&mut self, st: &mut crate::State) {
+        for e in self.events.drain(..) {
+            if let Some(id) = e.cmd {
+                let stat = &mut st.cmdstats[id];
+                if e.rejected {
+                    stat.rejected += 1;
+                } else {
+                    stat.calls += 1;
+                    stat.failed += u64::from(e.error.is_some());
+                }
+            }
+            if let Some(code) = &e.error {
+                st.count_error(code);
+            }
+        }
     }
 }

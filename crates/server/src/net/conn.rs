@@ -9,6 +9,8 @@ use std::io::{ErrorKind, Write};
 
 use bytes::{Buf, BytesMut};
 use ferrokv_engine::client::{self, Client};
+use ferrokv_engine::command::Command;
+use ferrokv_engine::error::CmdError;
 use ferrokv_engine::exec::execute;
 use ferrokv_engine::script::busy::Running;
 use ferrokv_engine::State;
@@ -108,6 +110,8 @@ pub struct Conn {
     /// The connection ended a transaction while a script was busy: drop
     /// its WATCHes when the engine is free.
     pub unwatch_pending: bool,
+    /// Statistics of what it was answered while a script was busy.
+    pub deferred: ferrokv_engine::script::busy::Deferred,
 }
 
 impl Conn {
@@ -128,6 +132,7 @@ impl Conn {
             pending_in: 0,
             soft_limit_since: 0,
             unwatch_pending: false,
+            deferred: Default::default(),
         }
     }
 
@@ -279,8 +284,8 @@ impl Conn {
                     let argv: Vec<&[u8]> = self.parser.args(input).collect();
                     let cmd = match exec::resolve(&argv) {
                         Resolved::Command(c) => c,
-                        Resolved::Rejected(e, _) => {
-                            self.reject(&e);
+                        Resolved::Rejected(e, c) => {
+                            self.reject(c, &e);
                             pos += consumed;
                             continue;
                         }
@@ -288,7 +293,7 @@ impl Conn {
                     let checked = exec::client_gates(&self.client, cmd)
                         .and_then(|()| exec::context_gate(&self.client, self.out.resp3(), cmd));
                     if let Err(e) = checked {
-                        self.reject(&e);
+                        self.reject(Some(cmd), &e);
                         pos += consumed;
                         continue;
                     }
@@ -299,7 +304,10 @@ impl Conn {
                     // its WATCHes are dropped once the engine is free.
                     if name == "exec" {
                         let why = running.busy_error();
-                        self.out.error(&format!("EXECABORT Transaction discarded because of: {}", why.message()));
+                        let abort =
+                            CmdError::full(format!("EXECABORT Transaction discarded because of: {}", why.message()));
+                        self.out.error(abort.message());
+                        self.deferred.rejected(Some(cmd), &abort);
                         self.end_transaction();
                         continue;
                     }
@@ -307,18 +315,22 @@ impl Conn {
                         if in_multi {
                             self.end_transaction();
                             self.out.ok();
+                            self.deferred.called(cmd, None);
                         } else {
                             self.out.error("ERR DISCARD without MULTI");
+                            self.deferred.called(cmd, Some("ERR"));
                         }
                         continue;
                     }
                     if name == "unwatch" && !in_multi {
                         self.unwatch_pending = true;
                         self.out.ok();
+                        self.deferred.called(cmd, None);
                         continue;
                     }
                     if name == "watch" && in_multi {
                         self.out.error("ERR WATCH inside MULTI is not allowed");
+                        self.deferred.called(cmd, Some("ERR"));
                         continue;
                     }
                     if in_multi && cmd.has(flag::ALLOW_BUSY) && !matches!(name, "multi" | "quit" | "reset") {
@@ -334,28 +346,32 @@ impl Conn {
                             outcome.waiting = true;
                             break;
                         }
-                        WhileBusy::Reject(e) => self.reject(&e),
-                        WhileBusy::Kill(eval) => match running.kill(eval) {
-                            Ok(()) => self.out.ok(),
-                            Err(e) => self.out.error(e.message()),
-                        },
-                        WhileBusy::Stats => {
-                            if let Err(e) = running.stats(&mut self.out) {
-                                self.out.error(e.message());
+                        WhileBusy::Reject(e) => self.reject(Some(cmd), &e),
+                        WhileBusy::Fail(e) => self.called(cmd, Err(e)),
+                        WhileBusy::Kill(eval) => {
+                            let r = running.kill(eval);
+                            if r.is_ok() {
+                                self.out.ok();
                             }
+                            self.called(cmd, r);
+                        }
+                        WhileBusy::Stats => {
+                            let r = running.stats(&mut self.out);
+                            self.called(cmd, r);
                         }
                         WhileBusy::Multi => {
-                            if self.client.has(client::MULTI) {
-                                self.out.error("ERR MULTI calls can not be nested");
+                            let r = if self.client.has(client::MULTI) {
+                                Err(CmdError::fixed("ERR MULTI calls can not be nested"))
                             } else {
                                 self.client.flags |= client::MULTI;
                                 self.out.ok();
-                            }
+                                Ok(())
+                            };
+                            self.called(cmd, r);
                         }
                         WhileBusy::Hello => {
                             match ferrokv_engine::cmd::conn::hello_without_engine(&self.client, &mut self.out, &argv) {
-                                Some(Ok(())) => {}
-                                Some(Err(e)) => self.reject(&e),
+                                Some(r) => self.called(cmd, r),
                                 None => {
                                     pos -= consumed;
                                     outcome.waiting = true;
@@ -365,6 +381,7 @@ impl Conn {
                         }
                         WhileBusy::Quit => {
                             self.out.ok();
+                            self.deferred.called(cmd, None);
                             self.closing = Closing::AfterWrite;
                         }
                         WhileBusy::ShutdownNoSave => {
@@ -396,11 +413,23 @@ impl Conn {
     }
 
     /// A refusal; inside MULTI it dooms the transaction.
-    fn reject(&mut self, e: &ferrokv_engine::error::CmdError) {
+    fn reject(&mut self, cmd: Option<&Command>, e: &CmdError) {
         if self.client.has(client::MULTI) {
             self.client.flags |= client::DIRTY_EXEC;
         }
         self.out.error(e.message());
+        self.deferred.rejected(cmd, e);
+    }
+
+    /// A command run without the engine: its error, if any, is the reply.
+    fn called(&mut self, cmd: &Command, r: Result<(), CmdError>) {
+        match r {
+            Ok(()) => self.deferred.called(cmd, None),
+            Err(e) => {
+                self.out.error(e.message());
+                self.deferred.called(cmd, Some(e.code()));
+            }
+        }
     }
 
     /// Bytes held by a partially received command (CLIENT LIST argv-mem).

@@ -503,6 +503,7 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
 /// shows of it.
 fn run_locked(st: &mut State, c: &mut Conn, slot: usize, now: i64, timers: &mut BinaryHeap<Reverse<(i64, usize)>>) {
     let id = c.client.id;
+    c.deferred.apply(st);
     let got_input = c.pending_in > 0;
     st.stats.net_input_bytes += c.pending_in;
     c.pending_in = 0;

@@ -169,6 +169,96 @@ fn maxmemory_refuses_writes_with_oom() {
     assert_eq!(c.cmd(&["SET", "k", "v"]), simple("OK"));
 }
 
+/// One INFO field as a number.
+fn info_u64(c: &mut ferrokv_testkit::Conn, section: &str, name: &str) -> u64 {
+    let text = match c.cmd(&["INFO", section]) {
+        Frame::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+        other => panic!("INFO replied {other:?}"),
+    };
+    let prefix = format!("{name}:");
+    text.lines().find_map(|l| l.strip_prefix(&prefix)).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{name}"))
+}
+
+#[test]
+fn maxmemory_policies_evict_instead_of_refusing() {
+    let s = Server::ferrokv(&["--notify-keyspace-events", "Ee"]);
+    let mut c = s.connect();
+    let mut sub = s.connect();
+    assert!(matches!(sub.cmd(&["SUBSCRIBE", "__keyevent@0__:evicted"]), Frame::Array(a) if a.len() == 3));
+    let base = info_u64(&mut c, "memory", "used_memory");
+    let limit = base + 4_000_000;
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", &limit.to_string()]), simple("OK"));
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]), simple("OK"));
+    // 60,000 keys of ~100 bytes is well past 4 MB: writes keep succeeding
+    // and the oldest keys make room.
+    let value = "x".repeat(100);
+    let total = 60_000;
+    // The subscriber's bytes, read along so its buffer does not count.
+    sub.stream().set_nonblocking(true).unwrap();
+    let mut heard = Vec::new();
+    let drain = |sub: &mut ferrokv_testkit::Conn, heard: &mut Vec<u8>| {
+        let mut chunk = [0u8; 65536];
+        while let Ok(n) = std::io::Read::read(sub.stream(), &mut chunk) {
+            if n == 0 {
+                break;
+            }
+            heard.extend_from_slice(&chunk[..n]);
+        }
+    };
+    for chunk in 0..(total / 1000) {
+        let mut batch = Vec::new();
+        for i in chunk * 1000..(chunk + 1) * 1000 {
+            batch.extend(ferrokv_testkit::Conn::encode(&[b"SET", format!("key:{i}").as_bytes(), value.as_bytes()]));
+        }
+        c.send_raw(&batch);
+        for _ in 0..1000 {
+            assert_eq!(c.read(), simple("OK"));
+        }
+        drain(&mut sub, &mut heard);
+    }
+    // Every command evicts while memory is over the limit: stop that
+    // before counting.
+    assert!(info_u64(&mut c, "memory", "used_memory") <= limit + 200_000);
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "0"]), simple("OK"));
+    let evicted = info_u64(&mut c, "stats", "evicted_keys");
+    let keys = match c.cmd(&["DBSIZE"]) {
+        Frame::Integer(n) => n as u64,
+        other => panic!("{other:?}"),
+    };
+    assert!(evicted > 0 && keys + evicted == total as u64, "keys {keys}, evicted {evicted}");
+    let present = |c: &mut ferrokv_testkit::Conn, range: std::ops::Range<usize>| {
+        range.filter(|i| c.cmd(&["EXISTS", &format!("key:{i}")]) == Frame::Integer(1)).count()
+    };
+    // Approximate LRU (sampled, one-second clock): nearly all of the
+    // oldest keys went first, nearly none of the newest.
+    assert!(present(&mut c, 0..500) < 25, "the oldest keys went first");
+    assert!(present(&mut c, total - 500..total) > 450, "the newest stayed");
+    // Each eviction was announced.
+    drain(&mut sub, &mut heard);
+    let announced = String::from_utf8_lossy(&heard).matches("__keyevent@0__:evicted").count();
+    assert_eq!(announced as u64, evicted);
+
+    // Volatile policies only take keys with a TTL: with none, writes fail.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "1"]), simple("OK"));
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "volatile-lru"]), simple("OK"));
+    c.cmd(&["FLUSHALL"]);
+    assert_eq!(c.cmd(&["SET", "plain", "v"]), err("OOM command not allowed when used memory > 'maxmemory'."));
+    // With one volatile key, that is what goes.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "0"]), simple("OK"));
+    c.cmd(&["SET", "t", "v", "EX", "100"]);
+    c.cmd(&["SET", "p", "v"]);
+    for policy in ["volatile-ttl", "volatile-random"] {
+        c.cmd(&["SET", "t", "v", "EX", "100"]);
+        assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", policy]), simple("OK"));
+        assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "1"]), simple("OK"));
+        assert_eq!(c.cmd(&["GET", "p"]), Frame::Bulk("v".into()), "{policy}");
+        assert_eq!(c.cmd(&["EXISTS", "t"]), Frame::Integer(0), "{policy}");
+        assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "0"]), simple("OK"));
+    }
+    let r = c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+    assert!(matches!(&r, Frame::Error(e) if e.ends_with(b"not supported yet")), "{r:?}");
+}
+
 #[test]
 fn shutdown_nosave_stops_the_process() {
     let mut s = Server::ferrokv(&[]);

@@ -76,8 +76,9 @@ const fn pa(
 
 use pflag::*;
 const MAXI: i64 = i64::MAX;
-/// `maxmemory-policy` names. Only `noeviction` is accepted until eviction
-/// lands (see [`validate`]).
+
+/// `maxmemory-policy` names, in the order of [`crate::evict::Policy`]; the
+/// LFU ones are refused until they exist (see [`validate`]).
 pub const MAXMEMORY_POLICIES: &[&str] = &[
     "volatile-lru",
     "volatile-lfu",
@@ -113,6 +114,8 @@ pub static PARAMS: &[Param] = &[
     p("hz", Kind::Int(0, i32::MAX as i64), "10", 0),
     p("maxmemory", Kind::Mem(0, MAXI), "0", 0),
     p("maxmemory-policy", Kind::Enum(MAXMEMORY_POLICIES), "noeviction", 0),
+    p("maxmemory-samples", Kind::Int(1, 64), "5", 0),
+    p("lazyfree-lazy-eviction", Kind::Bool, "no", 0),
     p("proto-max-bulk-len", Kind::Mem(1024 * 1024, MAXI), "536870912", 0),
     p("client-query-buffer-limit", Kind::Mem(1024 * 1024, MAXI), "1073741824", 0),
     p(
@@ -293,8 +296,8 @@ fn validate(param: &Param, v: &Value) -> Result<(), Reason> {
         ("appendonly", Value::Bool(true)) => Err("the append only file is not supported yet".into()),
         ("cluster-enabled", Value::Bool(true)) => Err("cluster mode is not supported yet".into()),
         ("save", Value::Save(p)) if !p.is_empty() => Err("RDB snapshots are not supported yet".into()),
-        ("maxmemory-policy", Value::Enum(i)) if MAXMEMORY_POLICIES[*i] != "noeviction" => {
-            Err("only the noeviction policy is supported yet".into())
+        ("maxmemory-policy", Value::Enum(i)) if MAXMEMORY_POLICIES[*i].contains("lfu") => {
+            Err("the LFU eviction policies are not supported yet".into())
         }
         ("dbfilename", Value::Str(s)) if s.contains('/') => Err("dbfilename can't be a path, just a filename".into()),
         _ => Ok(()),
@@ -359,6 +362,12 @@ pub struct Config {
     pub busy_reply_threshold: i64,
     /// `rdbcompression`: LZF for RDB strings over 20 bytes.
     pub rdb_compression: bool,
+    /// `maxmemory-policy`
+    pub maxmemory_policy: crate::evict::Policy,
+    /// `maxmemory-samples`
+    pub maxmemory_samples: usize,
+    /// `lazyfree-lazy-eviction`
+    pub lazy_eviction: bool,
     /// `lazyfree-lazy-user-del`
     pub lazy_user_del: bool,
     /// `lazyfree-lazy-user-flush`
@@ -421,6 +430,9 @@ impl Config {
             enable_debug: 0,
             enable_protected: 0,
             rdb_compression: true,
+            maxmemory_policy: crate::evict::Policy::NoEviction,
+            maxmemory_samples: 5,
+            lazy_eviction: false,
             lazy_user_del: false,
             busy_reply_threshold: 5000,
             lazy_user_flush: false,
@@ -489,6 +501,9 @@ impl Config {
         self.enable_protected = self.enum_idx("enable-protected-configs");
         self.busy_reply_threshold = self.int("busy-reply-threshold");
         self.rdb_compression = self.bool("rdbcompression");
+        self.maxmemory_policy = crate::evict::Policy::named(MAXMEMORY_POLICIES[self.enum_idx("maxmemory-policy")]);
+        self.maxmemory_samples = self.int("maxmemory-samples") as usize;
+        self.lazy_eviction = self.bool("lazyfree-lazy-eviction");
         self.lazy_user_del = self.bool("lazyfree-lazy-user-del");
         self.lazy_user_flush = self.bool("lazyfree-lazy-user-flush");
         self.lazy_expire = self.bool("lazyfree-lazy-expire");

@@ -122,7 +122,7 @@ pub fn execute(st: &mut State, client: &mut Client, out: &mut Out, argv: &[&[u8]
             return;
         }
     };
-    if let Err(e) = gates(st, client, out, cmd, argv) {
+    if let Err(e) = gates(st, client, out, cmd, argv, now_ms) {
         st.cmdstats[cmd.id].rejected += 1;
         reject(st, client, out, &e, Some(cmd));
         return;
@@ -163,7 +163,14 @@ fn reject(st: &mut State, client: &mut Client, out: &mut Out, e: &CmdError, cmd:
 
 /// The checks between a resolved command and its execution, in Redis's
 /// order.
-fn gates(st: &mut State, client: &Client, out: &Out, cmd: &Command, argv: &[&[u8]]) -> Result<(), CmdError> {
+fn gates(
+    st: &mut State,
+    client: &Client,
+    out: &Out,
+    cmd: &Command,
+    argv: &[&[u8]],
+    now_ms: i64,
+) -> Result<(), CmdError> {
     client_gates(client, cmd)?;
     let in_multi = client.has(client::MULTI);
     // Queueing may use unbounded memory, so inside MULTI every command but
@@ -177,11 +184,10 @@ fn gates(st: &mut State, client: &Client, out: &Out, cmd: &Command, argv: &[&[u8
         || script_denyoom
         || (in_multi && !matches!(cmd.fullname.as_str(), "exec" | "discard" | "quit" | "reset"))
         || (cmd.fullname == "exec" && client.queued.iter().any(|q| q.cmd.has(flag::DENYOOM)));
-    if st.cfg.maxmemory > 0 && denyoom {
-        let used = (st.platform.alloc)().allocated;
-        if used > st.cfg.maxmemory as u64 {
-            return Err(CmdError::fixed("OOM command not allowed when used memory > 'maxmemory'."));
-        }
+    // Over maxmemory, evict first (any command); only when nothing could
+    // be evicted are deny-oom commands refused (Redis's EVICT_FAIL).
+    if st.cfg.maxmemory > 0 && !crate::evict::make_room(st, now_ms) && denyoom {
+        return Err(CmdError::fixed("OOM command not allowed when used memory > 'maxmemory'."));
     }
     context_gate(client, out.resp3(), cmd)
 }

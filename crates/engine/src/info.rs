@@ -214,7 +214,7 @@ fn stats(ctx: &Ctx<'_>, s: &mut String) {
     field!(s, "expired_stale_perc", "{:.2}", t.expired_stale_perc * 100.0);
     field!(s, "expired_time_cap_reached_count", "{}", t.expire_time_cap_reached);
     field!(s, "expire_cycle_cpu_milliseconds", "{}", t.expire_cycle_usec / 1000);
-    field!(s, "evicted_keys", "0");
+    field!(s, "evicted_keys", "{}", st.stats.evicted_keys);
     field!(s, "keyspace_hits", "{}", t.keyspace_hits);
     field!(s, "keyspace_misses", "{}", t.keyspace_misses);
     field!(s, "pubsub_channels", "{}", st.pubsub.channel_count());

@@ -20,6 +20,7 @@ pub mod config;
 pub mod ctx;
 pub mod digest;
 pub mod error;
+pub mod evict;
 pub mod exec;
 pub mod expire;
 pub mod glob;

@@ -62,6 +62,8 @@ pub struct Stats {
     pub rejected_connections: u64,
     /// Keys removed because they expired (lazily or actively).
     pub expired_keys: u64,
+    /// Keys removed by maxmemory eviction.
+    pub evicted_keys: u64,
     /// Read lookups that found their key.
     pub keyspace_hits: u64,
     /// Read lookups that did not.
@@ -272,6 +274,8 @@ pub struct State {
     /// Client ids, shared so that the network layer can number a
     /// connection it accepts while a busy script holds the engine.
     pub client_ids: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Eviction candidates kept between rounds.
+    pub evict_pool: crate::evict::Pool,
 }
 
 impl std::fmt::Debug for State {
@@ -319,6 +323,7 @@ impl State {
             functions: Default::default(),
             running: Default::default(),
             client_ids: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(1)),
+            evict_pool: Default::default(),
         }
         .with_logging()
     }

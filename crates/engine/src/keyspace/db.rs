@@ -477,6 +477,20 @@ impl Db {
         table.find(hash_key(key), key).map(|pos| Loc { slot: slot as u16, pos })
     }
 
+    /// A pseudo-random key that has a time to live, from two random numbers
+    /// (volatile-* eviction).
+    pub fn random_volatile(&self, r1: u64, r2: u64) -> Option<Loc> {
+        if self.volatile == 0 {
+            return None;
+        }
+        let start = (r1 % SLOTS as u64) as usize;
+        let slot = next_set(&self.volatile_slots, start).or_else(|| next_set(&self.volatile_slots, 0))?;
+        let p = self.slots[slot].volatile.random(r2)?;
+        // Safety: aliases point at live entries of this slot.
+        let key = unsafe { Entry::key_of(p) };
+        self.slots[slot].keys.find(hash_key(key), key).map(|pos| Loc { slot: slot as u16, pos })
+    }
+
     /// Looks at up to `max` volatile keys from where the last call stopped,
     /// deleting those expired at `now_ms`.
     pub fn expire_sample(&mut self, now_ms: i64, max: usize) -> ExpireSample {

@@ -83,7 +83,10 @@ fn transcript(kind: Kind) -> Vec<String> {
     step(&mut late, &["HELLO", "3"], &mut log);
     step(&mut late, &["PING"], &mut log);
     step(&mut late, &["GET", "x"], &mut log);
-    step(&mut late, &["HELLO", "2"], &mut log);
+    step(&mut late, &["HELLO", "2", "SETNAME", "late"], &mut log);
+    step(&mut late, &["HELLO", "2", "AUTH", "default", "nopass", "SETNAME", "bad name"], &mut log);
+    step(&mut late, &["AUTH", "x"], &mut log);
+    step(&mut late, &["AUTH", "default", "x"], &mut log);
     for args in [
         &["PING"][..],
         &["GET", "x"],
@@ -109,7 +112,8 @@ fn transcript(kind: Kind) -> Vec<String> {
     log.extend(counters(&mut b));
     step(&mut a, &["PING"], &mut log);
     step(&mut late, &["PING"], &mut log);
-    step(&mut late, &["CLIENT", "SETNAME", "late"], &mut log);
+    step(&mut late, &["CLIENT", "GETNAME"], &mut log);
+    step(&mut late, &["CLIENT", "SETNAME", "late2"], &mut log);
     step(&mut a, &["CLIENT", "KILL", "USER", "nosuch"], &mut log);
     step(&mut b, &["SCRIPT", "KILL"], &mut log);
 

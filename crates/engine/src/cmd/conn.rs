@@ -186,27 +186,32 @@ fn reset(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
 }
 
 /// Checks a password for `user` against requirepass.
-fn check_password(ctx: &Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
-    let want = &ctx.st.cfg.requirepass;
-    user == b"default" && (want.is_empty() || want.as_bytes() == pass)
+fn check_password(requirepass: &str, user: &[u8], pass: &[u8]) -> bool {
+    user == b"default" && (requirepass.is_empty() || requirepass.as_bytes() == pass)
 }
 
 const WRONGPASS: CmdError = CmdError::fixed("WRONGPASS invalid username-password pair or user is disabled.");
 
 /// AUTH [username] password
 fn auth(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    auth_with(&ctx.st.cfg.requirepass, ctx.client, ctx.out, argv)
+}
+
+/// AUTH against `requirepass`; also what answers AUTH while a busy script
+/// holds the engine (the password cannot change meanwhile).
+pub fn auth_with(requirepass: &str, client: &mut Client, out: &mut Out, argv: &[&[u8]]) -> CmdResult {
     if argv.len() > 3 {
         return Err(SYNTAX);
     }
     let (user, pass): (&[u8], &[u8]) = if argv.len() == 2 { (b"default", argv[1]) } else { (argv[1], argv[2]) };
-    if argv.len() == 2 && ctx.st.cfg.requirepass.is_empty() {
+    if argv.len() == 2 && requirepass.is_empty() {
         return Err(CmdError::fixed("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"));
     }
-    if !check_password(ctx, user, pass) {
+    if !check_password(requirepass, user, pass) {
         return Err(WRONGPASS);
     }
-    ctx.client.authenticated = true;
-    ctx.out.ok();
+    client.authenticated = true;
+    out.ok();
     Ok(())
 }
 
@@ -215,9 +220,7 @@ fn valid_name(name: &[u8]) -> bool {
 }
 
 fn set_name(ctx: &mut Ctx<'_>, name: &[u8]) -> CmdResult {
-    if !valid_name(name) {
-        return Err(CmdError::fixed("ERR Client names cannot contain spaces, newlines or special characters."));
-    }
+    check_name(name)?;
     let id = ctx.client.id;
     if let Some(info) = ctx.st.clients.get_mut(&id) {
         info.name = (!name.is_empty()).then(|| name.to_vec());
@@ -225,28 +228,56 @@ fn set_name(ctx: &mut Ctx<'_>, name: &[u8]) -> CmdResult {
     Ok(())
 }
 
-/// HELLO [protover [AUTH username password] [SETNAME clientname]]
-fn hello(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+fn check_name(name: &[u8]) -> CmdResult {
+    if !valid_name(name) {
+        return Err(CmdError::fixed("ERR Client names cannot contain spaces, newlines or special characters."));
+    }
+    Ok(())
+}
+
+/// HELLO's arguments in Redis's order: the protocol version, then each
+/// option as it comes (AUTH authenticates, SETNAME names through `name`),
+/// then the authentication check. Returns the version asked for.
+fn hello_options(
+    requirepass: &str,
+    client: &mut Client,
+    argv: &[&[u8]],
+    mut name: impl FnMut(&[u8]) -> CmdResult,
+) -> Result<Option<i64>, CmdError> {
     let ver = hello_version(argv)?;
     let mut j = 2;
     while j < argv.len() {
         let more = argv.len() - j - 1;
         if is(argv[j], "auth") && more >= 2 {
-            if !check_password(ctx, argv[j + 1], argv[j + 2]) {
+            if !check_password(requirepass, argv[j + 1], argv[j + 2]) {
                 return Err(WRONGPASS);
             }
-            ctx.client.authenticated = true;
+            client.authenticated = true;
             j += 3;
         } else if is(argv[j], "setname") && more >= 1 {
-            set_name(ctx, argv[j + 1])?;
+            check_name(argv[j + 1])?;
+            name(argv[j + 1])?;
             j += 2;
         } else {
             return Err(CmdError::err(format_args!("Syntax error in HELLO option '{}'", text(argv[j]))));
         }
     }
-    if !ctx.client.authenticated {
+    if !client.authenticated {
         return Err(HELLO_NOAUTH);
     }
+    Ok(ver)
+}
+
+/// HELLO [protover [AUTH username password] [SETNAME clientname]]
+fn hello(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    let (st, client) = (&mut *ctx.st, &mut *ctx.client);
+    let id = client.id;
+    let ver = hello_options(&st.cfg.requirepass.clone(), client, argv, |n| {
+        if let Some(info) = st.clients.get_mut(&id) {
+            info.name = (!n.is_empty()).then(|| n.to_vec());
+        }
+        Ok(())
+    })?;
     if let Some(v) = ver {
         ctx.out.proto = if v == 3 { Protocol::Resp3 } else { Protocol::Resp2 };
         // Messages other connections publish from now on are encoded in
@@ -272,25 +303,29 @@ fn hello_version(argv: &[&[u8]]) -> Result<Option<i64>, CmdError> {
 }
 
 /// HELLO while a busy script holds the engine (it is allowed then, and
-/// RESP3 clients send it on connecting): the protocol switch only, the
-/// connection's record updated when the engine is free. `None` when the
-/// command has AUTH or SETNAME, which need the engine.
-pub fn hello_without_engine(client: &Client, out: &mut Out, argv: &[&[u8]]) -> Option<CmdResult> {
-    if argv.len() > 2 {
-        return None;
-    }
-    let ver = match hello_version(argv) {
+/// RESP3 clients send it on connecting), against the `requirepass` of
+/// when the script started (it cannot change meanwhile). The connection's
+/// record is updated when the engine is free: a SETNAME is returned (an
+/// empty name clears it), the protocol is read off the connection.
+pub fn hello_without_engine(
+    requirepass: &str,
+    client: &mut Client,
+    out: &mut Out,
+    argv: &[&[u8]],
+) -> (CmdResult, Option<Vec<u8>>) {
+    let mut named = None;
+    let ver = match hello_options(requirepass, client, argv, |n| {
+        named = Some(n.to_vec());
+        Ok(())
+    }) {
         Ok(v) => v,
-        Err(e) => return Some(Err(e)),
+        Err(e) => return (Err(e), named),
     };
-    if !client.authenticated {
-        return Some(Err(HELLO_NOAUTH));
-    }
     if let Some(v) = ver {
         out.proto = if v == 3 { Protocol::Resp3 } else { Protocol::Resp2 };
     }
     hello_reply(out, client.id);
-    Some(Ok(()))
+    (Ok(()), named)
 }
 
 fn hello_reply(out: &mut Out, id: u64) {

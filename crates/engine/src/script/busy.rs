@@ -42,6 +42,8 @@ struct Info {
     started: Instant,
     /// Loaded libraries and functions, for FUNCTION STATS.
     counts: (usize, usize),
+    /// requirepass when the script started, for AUTH and HELLO meanwhile.
+    requirepass: String,
 }
 
 /// What the server runs from the hook of a busy script, on the script's
@@ -55,9 +57,15 @@ pub fn set_handler(f: fn(&Running)) {
 
 impl Running {
     /// Records the start of a script called `name`, run by `argv`.
-    pub(crate) fn start(&self, name: &str, argv: &[&[u8]], eval: bool, counts: (usize, usize)) {
+    pub(crate) fn start(&self, name: &str, argv: &[&[u8]], eval: bool, counts: (usize, usize), requirepass: &str) {
         let argv = argv.iter().map(|a| a.to_vec()).collect();
-        let info = Info { name: name.to_string(), argv, started: Instant::now(), counts };
+        let info = Info {
+            name: name.to_string(),
+            argv,
+            started: Instant::now(),
+            counts,
+            requirepass: requirepass.to_string(),
+        };
         *self.info.lock().unwrap_or_else(|e| e.into_inner()) = Some(info);
         self.eval.store(eval, Ordering::SeqCst);
         self.kill.store(false, Ordering::SeqCst);
@@ -103,6 +111,11 @@ impl Running {
 
     fn name(&self) -> String {
         self.info.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|i| i.name.clone()).unwrap_or_default()
+    }
+
+    /// The requirepass in force while the script runs.
+    pub fn requirepass(&self) -> String {
+        self.info.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|i| i.requirepass.clone()).unwrap_or_default()
     }
 
     /// Whether a script has run past busy-reply-threshold and still runs.
@@ -194,8 +207,10 @@ pub enum WhileBusy {
     Multi,
     /// QUIT.
     Quit,
-    /// HELLO: answered without the engine when it only picks a protocol.
+    /// HELLO: answered without the engine.
     Hello,
+    /// AUTH: answered without the engine.
+    Auth,
     /// Allowed, but it needs the engine: it waits for the script to end,
     /// and so does everything the connection sent after it.
     Wait,
@@ -214,6 +229,7 @@ pub fn while_busy(running: &Running, cmd: &Command, argv: &[&[u8]]) -> WhileBusy
         "multi" => WhileBusy::Multi,
         "quit" => WhileBusy::Quit,
         "hello" => WhileBusy::Hello,
+        "auth" => WhileBusy::Auth,
         "shutdown" => {
             // Only NOSAVE gets a script out (`shutdownCommand`).
             if argv[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave")) {

@@ -734,7 +734,7 @@ fn run(
     // Past busy-reply-threshold the hook marks the script busy (other
     // clients get BUSY) and aborts it on SCRIPT KILL / FUNCTION KILL.
     let running = ctx.st.running.clone();
-    running.start(name, argv, kind == Kind::Eval, ctx.st.functions.counts());
+    running.start(name, argv, kind == Kind::Eval, ctx.st.functions.counts(), &ctx.st.cfg.requirepass);
     let threshold = ctx.st.cfg.busy_reply_threshold;
     if threshold > 0 {
         let watch = running.clone();

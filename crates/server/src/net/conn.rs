@@ -112,6 +112,8 @@ pub struct Conn {
     pub unwatch_pending: bool,
     /// Statistics of what it was answered while a script was busy.
     pub deferred: ferrokv_engine::script::busy::Deferred,
+    /// A name HELLO SETNAME gave it while a script was busy (empty clears).
+    pub pending_name: Option<Vec<u8>>,
 }
 
 impl Conn {
@@ -133,6 +135,7 @@ impl Conn {
             soft_limit_since: 0,
             unwatch_pending: false,
             deferred: Default::default(),
+            pending_name: None,
         }
     }
 
@@ -370,14 +373,22 @@ impl Conn {
                             self.called(cmd, r);
                         }
                         WhileBusy::Hello => {
-                            match ferrokv_engine::cmd::conn::hello_without_engine(&self.client, &mut self.out, &argv) {
-                                Some(r) => self.called(cmd, r),
-                                None => {
-                                    pos -= consumed;
-                                    outcome.waiting = true;
-                                    break;
-                                }
+                            let pass = running.requirepass();
+                            let (r, name) = ferrokv_engine::cmd::conn::hello_without_engine(
+                                &pass,
+                                &mut self.client,
+                                &mut self.out,
+                                &argv,
+                            );
+                            if name.is_some() {
+                                self.pending_name = name;
                             }
+                            self.called(cmd, r);
+                        }
+                        WhileBusy::Auth => {
+                            let pass = running.requirepass();
+                            let r = ferrokv_engine::cmd::conn::auth_with(&pass, &mut self.client, &mut self.out, &argv);
+                            self.called(cmd, r);
                         }
                         WhileBusy::Quit => {
                             self.out.ok();

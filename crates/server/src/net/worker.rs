@@ -600,9 +600,12 @@ fn run_locked(st: &mut State, c: &mut Conn, slot: usize, now: i64, timers: &mut 
         info.multi = if c.client.has(MULTI) { c.client.queued.len() as i64 } else { -1 };
         info.subs = subs;
         info.last_cmd = c.client.last_cmd;
-        // HELLO may have switched protocols while a busy script held the
-        // engine.
+        // HELLO may have switched protocols or named the connection while
+        // a busy script held the engine.
         info.resp = c.out.proto.number();
+        if let Some(n) = c.pending_name.take() {
+            info.name = (!n.is_empty()).then_some(n);
+        }
         if got_input {
             info.last_interaction_ms = now;
         }

@@ -422,6 +422,16 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
         match shared.lock_unless_busy() {
             Some(mut st) => {
                 host.settle(&mut st);
+                // What connections were answered during a busy script
+                // counts before any command of this pass reads counters.
+                {
+                    let mut slots = host.slots.borrow_mut();
+                    for &slot in &active {
+                        if let Some(c) = slots.get(slot) {
+                            c.deferred.apply(&mut st);
+                        }
+                    }
+                }
                 st.stats.net_output_bytes += out_bytes;
                 st.stats.writes_processed += writes;
                 (out_bytes, writes) = (0, 0);
@@ -503,7 +513,6 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
 /// shows of it.
 fn run_locked(st: &mut State, c: &mut Conn, slot: usize, now: i64, timers: &mut BinaryHeap<Reverse<(i64, usize)>>) {
     let id = c.client.id;
-    c.deferred.apply(st);
     let got_input = c.pending_in > 0;
     st.stats.net_input_bytes += c.pending_in;
     c.pending_in = 0;

@@ -19,7 +19,7 @@ struct Pair {
 
 /// Thresholds small enough that a few commands cross them. Sets use Redis
 /// 7.2's listpack encoding in ferrokv, whose parameters 7.0 lacks.
-const SHARED_CONFIG: &[&str] = &[
+pub(crate) const SHARED_CONFIG: &[&str] = &[
     "hash-max-listpack-entries",
     "4",
     "hash-max-listpack-value",

@@ -4,6 +4,7 @@
 mod collections;
 mod command_table;
 mod functions;
+mod lfu;
 mod lua_libs;
 mod notifications;
 mod scripts;

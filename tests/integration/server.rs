@@ -255,8 +255,44 @@ fn maxmemory_policies_evict_instead_of_refusing() {
         assert_eq!(c.cmd(&["EXISTS", "t"]), Frame::Integer(0), "{policy}");
         assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "0"]), simple("OK"));
     }
-    let r = c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
-    assert!(matches!(&r, Frame::Error(e) if e.ends_with(b"not supported yet")), "{r:?}");
+}
+
+#[test]
+fn lfu_eviction_keeps_the_frequently_used_keys() {
+    let s = Server::ferrokv(&["--lfu-log-factor", "0"]);
+    let mut c = s.connect();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]), simple("OK"));
+    let value = "x".repeat(100);
+    // 100 hot keys read 20 times each, then a flood of keys written once.
+    for i in 0..100 {
+        assert_eq!(c.cmd(&["SET", &format!("hot:{i}"), &value]), simple("OK"));
+        for _ in 0..20 {
+            c.cmd(&["GET", &format!("hot:{i}")]);
+        }
+    }
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "hot:7"]), Frame::Integer(25));
+    let base = info_u64(&mut c, "memory", "used_memory");
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", &(base + 2_000_000).to_string()]), simple("OK"));
+    for chunk in 0..40 {
+        let mut batch = Vec::new();
+        for i in chunk * 1000..(chunk + 1) * 1000 {
+            batch.extend(ferrokv_testkit::Conn::encode(&[b"SET", format!("cold:{i}").as_bytes(), value.as_bytes()]));
+        }
+        c.send_raw(&batch);
+        for _ in 0..1000 {
+            assert_eq!(c.read(), simple("OK"));
+        }
+    }
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "0"]), simple("OK"));
+    assert!(info_u64(&mut c, "stats", "evicted_keys") > 10_000);
+    // Sampling compares counters: a new key (5) always loses to a hot one.
+    let hot = (0..100).filter(|i| c.cmd(&["EXISTS", &format!("hot:{i}")]) == Frame::Integer(1)).count();
+    assert_eq!(hot, 100, "every hot key survived");
+    // OBJECT FREQ does not count as an access; IDLETIME is not tracked.
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "hot:7"]), Frame::Integer(25));
+    assert!(
+        matches!(c.cmd(&["OBJECT", "IDLETIME", "hot:7"]), Frame::Error(e) if e.starts_with(b"ERR An LFU maxmemory policy is selected"))
+    );
 }
 
 #[test]

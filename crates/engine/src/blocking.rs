@@ -20,7 +20,6 @@ use crate::cmd::list::{self, list_at};
 use crate::cmd::zset;
 use crate::ctx::Ctx;
 use crate::error::CmdError;
-use crate::keyspace::db::lru_clock;
 use crate::keyspace::Db;
 use crate::state::State;
 use crate::types::longdouble::timeout_ms;
@@ -245,8 +244,10 @@ fn serve_key(st: &mut State, db: usize, key: &[u8], now_ms: i64) {
         Some(q) => q.iter().copied().collect(),
         None => return,
     };
-    for id in ids {
-        let Some(loc) = st.dbs[db].find(key, now_ms) else { return };
+    for (i, id) in ids.into_iter().enumerate() {
+        // Redis looks a ready key up (an access) once for all its waiters.
+        let found = if i == 0 { st.dbs[db].find(key, now_ms) } else { st.dbs[db].find_notouch(key, now_ms) };
+        let Some(loc) = found else { return };
         let have = st.dbs[db].get(loc).vtype();
         let Some(w) = st.blocking.waiters.get(&id) else { continue };
         if w.op.wants() != have {
@@ -310,7 +311,7 @@ fn serve_one(st: &mut State, db: usize, key: &[u8], op: &BlockOp, out: &mut Out,
                 st.count_error("WRONGTYPE");
                 return;
             }
-            let lru = lru_clock(now_ms);
+            let lru = d.fresh_lru(now_ms);
             let loc = d.peek(key).expect("still there");
             let v = list::pop(d, loc, *from_head, 1, fill).pop().expect("a stored list is not empty");
             let found = d.peek(dst);
@@ -326,8 +327,15 @@ fn serve_one(st: &mut State, db: usize, key: &[u8], op: &BlockOp, out: &mut Out,
                 vec![b"LMOVE".to_vec(), key.to_vec(), dst.clone(), side(*from_head), side(*to_head)]
             });
         }
-        BlockOp::ZPop { max } => propagate.push(zset::serve_pop(st, db, loc, key, *max, None, out)),
-        BlockOp::ZMPop { max, count } => propagate.push(zset::serve_pop(st, db, loc, key, *max, Some(*count), out)),
+        // Each served BZPOP looks the key up again, as Redis's ZPOP does.
+        BlockOp::ZPop { max } => {
+            st.dbs[db].touch(loc, now_ms);
+            propagate.push(zset::serve_pop(st, db, loc, key, *max, None, out))
+        }
+        BlockOp::ZMPop { max, count } => {
+            st.dbs[db].touch(loc, now_ms);
+            propagate.push(zset::serve_pop(st, db, loc, key, *max, Some(*count), out))
+        }
     }
     if st.propagate {
         st.propagated.extend(propagate.into_iter().map(|argv| (db, argv)));

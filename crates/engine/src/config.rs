@@ -77,8 +77,7 @@ const fn pa(
 use pflag::*;
 const MAXI: i64 = i64::MAX;
 
-/// `maxmemory-policy` names, in the order of [`crate::evict::Policy`]; the
-/// LFU ones are refused until they exist (see [`validate`]).
+/// `maxmemory-policy` names, in the order of [`crate::evict::Policy`].
 pub const MAXMEMORY_POLICIES: &[&str] = &[
     "volatile-lru",
     "volatile-lfu",
@@ -115,6 +114,8 @@ pub static PARAMS: &[Param] = &[
     p("maxmemory", Kind::Mem(0, MAXI), "0", 0),
     p("maxmemory-policy", Kind::Enum(MAXMEMORY_POLICIES), "noeviction", 0),
     p("maxmemory-samples", Kind::Int(1, 64), "5", 0),
+    p("lfu-log-factor", Kind::Int(0, i32::MAX as i64), "10", 0),
+    p("lfu-decay-time", Kind::Int(0, i32::MAX as i64), "1", 0),
     p("lazyfree-lazy-eviction", Kind::Bool, "no", 0),
     p("proto-max-bulk-len", Kind::Mem(1024 * 1024, MAXI), "536870912", 0),
     p("client-query-buffer-limit", Kind::Mem(1024 * 1024, MAXI), "1073741824", 0),
@@ -296,9 +297,6 @@ fn validate(param: &Param, v: &Value) -> Result<(), Reason> {
         ("appendonly", Value::Bool(true)) => Err("the append only file is not supported yet".into()),
         ("cluster-enabled", Value::Bool(true)) => Err("cluster mode is not supported yet".into()),
         ("save", Value::Save(p)) if !p.is_empty() => Err("RDB snapshots are not supported yet".into()),
-        ("maxmemory-policy", Value::Enum(i)) if MAXMEMORY_POLICIES[*i].contains("lfu") => {
-            Err("the LFU eviction policies are not supported yet".into())
-        }
         ("dbfilename", Value::Str(s)) if s.contains('/') => Err("dbfilename can't be a path, just a filename".into()),
         _ => Ok(()),
     }
@@ -366,6 +364,9 @@ pub struct Config {
     pub maxmemory_policy: crate::evict::Policy,
     /// `maxmemory-samples`
     pub maxmemory_samples: usize,
+    /// What keys' access fields record: maxmemory-policy with
+    /// lfu-log-factor and lfu-decay-time.
+    pub access_clock: crate::keyspace::access::Clock,
     /// `lazyfree-lazy-eviction`
     pub lazy_eviction: bool,
     /// `lazyfree-lazy-user-del`
@@ -432,6 +433,7 @@ impl Config {
             rdb_compression: true,
             maxmemory_policy: crate::evict::Policy::NoEviction,
             maxmemory_samples: 5,
+            access_clock: crate::keyspace::access::Clock::Lru,
             lazy_eviction: false,
             lazy_user_del: false,
             busy_reply_threshold: 5000,
@@ -503,6 +505,14 @@ impl Config {
         self.rdb_compression = self.bool("rdbcompression");
         self.maxmemory_policy = crate::evict::Policy::named(MAXMEMORY_POLICIES[self.enum_idx("maxmemory-policy")]);
         self.maxmemory_samples = self.int("maxmemory-samples") as usize;
+        self.access_clock = if MAXMEMORY_POLICIES[self.enum_idx("maxmemory-policy")].contains("lfu") {
+            crate::keyspace::access::Clock::Lfu {
+                log_factor: self.int("lfu-log-factor") as u32,
+                decay_minutes: self.int("lfu-decay-time") as u32,
+            }
+        } else {
+            crate::keyspace::access::Clock::Lru
+        };
         self.lazy_eviction = self.bool("lazyfree-lazy-eviction");
         self.lazy_user_del = self.bool("lazyfree-lazy-user-del");
         self.lazy_user_flush = self.bool("lazyfree-lazy-user-flush");

@@ -31,6 +31,13 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
+    /// The access field (LRU clock or LFU counter) of a key created now in
+    /// the current database.
+    #[inline]
+    pub fn fresh_lru(&self) -> u32 {
+        self.st.dbs[self.client.db].fresh_lru(self.now_ms)
+    }
+
     /// The selected database.
     #[inline]
     pub fn db(&mut self) -> &mut Db {

@@ -3,12 +3,13 @@
 //! back under it. As in Redis the choice is approximate: each round
 //! samples maxmemory-samples keys per database and keeps the best
 //! candidates in a small pool across rounds, so it converges on the least
-//! recently used (or soonest expiring) keys without ordering the keyspace.
+//! recently used (least frequently used, soonest expiring) keys without
+//! ordering the keyspace.
 //!
 //! Every eviction is a deletion like any other: a DEL in the propagation
 //! stream, WATCHes touched, an `evicted` keyspace event, `evicted_keys` in
-//! INFO. The LFU policies are not offered yet (they need an access counter
-//! in every key's LRU field).
+//! INFO. The access field the LRU and LFU policies read is kept by the
+//! keyspace ([`crate::keyspace::access`]).
 
 use crate::state::State;
 
@@ -18,7 +19,7 @@ use crate::state::State;
 pub enum Policy {
     /// Least recently used among keys with a TTL.
     VolatileLru,
-    /// Least frequently used among keys with a TTL (not offered yet).
+    /// Least frequently used among keys with a TTL.
     VolatileLfu,
     /// Any key with a TTL.
     VolatileRandom,
@@ -26,7 +27,7 @@ pub enum Policy {
     VolatileTtl,
     /// Least recently used of all keys.
     AllkeysLru,
-    /// Least frequently used of all keys (not offered yet).
+    /// Least frequently used of all keys.
     AllkeysLfu,
     /// Any key.
     AllkeysRandom,
@@ -67,7 +68,7 @@ const POOL_SIZE: usize = 16;
 const MAX_PER_CALL: usize = 256;
 
 /// Eviction candidates, best last: `(score, db, key)` where a higher score
-/// (idle time, or nearness of expiry) is evicted first.
+/// (idle time, rarity of access, or nearness of expiry) is evicted first.
 #[derive(Debug, Default)]
 pub struct Pool {
     entries: Vec<(u64, usize, Vec<u8>)>,
@@ -105,7 +106,7 @@ pub fn make_room(st: &mut State, now_ms: i64) -> bool {
         return true;
     }
     let policy = st.cfg.maxmemory_policy;
-    if matches!(policy, Policy::NoEviction | Policy::VolatileLfu | Policy::AllkeysLfu) {
+    if policy == Policy::NoEviction {
         return false;
     }
     let mut evicted = 0;
@@ -153,6 +154,8 @@ fn choose(st: &mut State, policy: Policy, now_ms: i64) -> Option<(usize, Vec<u8>
             let score = match policy {
                 // Sooner expiry, higher score.
                 Policy::VolatileTtl => u64::MAX - e.expire().unwrap_or(i64::MAX).max(0) as u64,
+                // Fewer accesses, higher score.
+                Policy::VolatileLfu | Policy::AllkeysLfu => 255 - d.clock.frequency(e.lru(), now_ms).min(255) as u64,
                 _ => crate::cmd::keys::idle_seconds(e.lru(), now_ms).max(0) as u64,
             };
             let key = e.key().to_vec();

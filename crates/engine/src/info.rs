@@ -97,7 +97,7 @@ fn server(ctx: &Ctx<'_>, s: &mut String) {
     field!(s, "uptime_in_days", "{}", uptime / 86400);
     field!(s, "hz", "{}", st.cfg.hz);
     field!(s, "configured_hz", "{}", st.cfg.hz);
-    field!(s, "lru_clock", "{}", crate::keyspace::db::lru_clock(now));
+    field!(s, "lru_clock", "{}", crate::keyspace::access::lru_clock(now));
     field!(s, "executable", "{}", st.server.executable);
     field!(s, "config_file", "{}", st.server.config_file);
     field!(s, "worker_threads", "{}", st.server.threads);

@@ -330,7 +330,17 @@ impl State {
 
     fn with_logging(mut self) -> Self {
         self.sync_expiry_logging();
+        self.sync_access_clock();
         self
+    }
+
+    /// Tells every database what its entries' access fields record, after
+    /// maxmemory-policy or the LFU parameters changed.
+    pub fn sync_access_clock(&mut self) {
+        let clock = self.cfg.access_clock;
+        for db in &mut self.dbs {
+            db.clock = clock;
+        }
     }
 
     /// Seeds the random generator (RANDOMKEY, and tests that need repeatability).

@@ -6,7 +6,6 @@ use crate::command::{CommandSpec, KeySpec};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult, NOT_FLOAT, OVERFLOW, SYNTAX, WRONGTYPE};
 use crate::glob::glob_match;
-use crate::keyspace::db::lru_clock;
 use crate::keyspace::{Db, Entry, Kind, Loc, Value};
 use crate::notify::class;
 use crate::types::hash::{self, HashRef};
@@ -123,9 +122,14 @@ fn too_long(args: &[&[u8]], limits: &Limits) -> bool {
 /// `hashTypeLookupWriteOrCreate` followed by `hashTypeTryConversion` over
 /// `args`, the strings about to be stored).
 fn hash_for_write(ctx: &mut Ctx<'_>, key: &[u8], args: &[&[u8]]) -> Result<Loc, CmdError> {
-    let limits = ctx.st.cfg.limits;
-    let lru = lru_clock(ctx.now_ms);
     let found = ctx.lookup_write(key);
+    hash_for_write_at(ctx, found, key, args)
+}
+
+/// [`hash_for_write`] after the caller's own lookup of `key`.
+fn hash_for_write_at(ctx: &mut Ctx<'_>, found: Option<Loc>, key: &[u8], args: &[&[u8]]) -> Result<Loc, CmdError> {
+    let limits = ctx.st.cfg.limits;
+    let lru = ctx.fresh_lru();
     let db = ctx.db();
     match found {
         Some(loc) => {
@@ -215,7 +219,8 @@ fn hsetnx(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
             return Ok(());
         }
     }
-    let loc = hash_for_write(ctx, argv[1], &argv[2..4])?;
+    // One lookup, as in Redis (under LFU, one access).
+    let loc = hash_for_write_at(ctx, existed, argv[1], &argv[2..4])?;
     let limits = ctx.st.cfg.limits;
     hash_set(ctx.db(), loc, &limits, argv[2], argv[3]);
     ctx.out.int(1);

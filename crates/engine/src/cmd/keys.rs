@@ -6,7 +6,7 @@ use crate::command::{CommandSpec, KeySpec};
 use crate::ctx::Ctx;
 use crate::error::{invalid_expire, CmdError, CmdResult, DB_RANGE, NO_SUCH_KEY, SAME_OBJECT, SYNTAX};
 use crate::glob::glob_match;
-use crate::keyspace::db::lru_clock;
+use crate::keyspace::access::lru_clock;
 use crate::keyspace::entry::LRU_MAX;
 use crate::notify::class;
 use ferrokv_resp::num::i64_to_vec;
@@ -411,10 +411,12 @@ fn copy(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         return Ok(());
     };
     let now = ctx.now_ms;
-    let copy = {
+    let mut copy = {
         let e = ctx.db().get(loc);
         e.clone_as(dst, e.expire())
     };
+    // A copy is a new object: under LFU it starts counting afresh.
+    copy.set_lru(ctx.st.dbs[dbid].fresh_lru(now));
     let target = &mut ctx.st.dbs[dbid];
     if let Some(dloc) = target.find(dst, now) {
         if !replace {
@@ -506,7 +508,7 @@ fn object_refcount(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 }
 
 fn lfu_policy(ctx: &Ctx<'_>) -> bool {
-    matches!(ctx.st.cfg.get("maxmemory-policy"), crate::config::Value::Enum(i) if crate::config::MAXMEMORY_POLICIES[*i].contains("lfu"))
+    ctx.st.cfg.access_clock.is_lfu()
 }
 
 /// Seconds since the entry's last access, from its 24-bit LRU clock.
@@ -537,14 +539,17 @@ fn object_idletime(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 /// OBJECT FREQ key
 fn object_freq(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let now = ctx.now_ms;
-    if ctx.db().find_notouch(argv[2], now).is_none() {
+    let Some(loc) = ctx.db().find_notouch(argv[2], now) else {
         ctx.out.null();
         return Ok(());
-    }
+    };
     if !lfu_policy(ctx) {
         return Err(CmdError::fixed("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
-    unreachable!("LFU policies are refused by the configuration until eviction exists")
+    let db = ctx.db();
+    let freq = db.clock.frequency(db.get(loc).lru(), now);
+    ctx.out.int(freq as i64);
+    Ok(())
 }
 
 /// Writes a HELP reply: the header line, the body, then the HELP lines.

@@ -6,7 +6,6 @@ use crate::command::args::{int, is, positive_count};
 use crate::command::{BeginSearch, CommandSpec, FindKeys, KeySpec};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult, NO_SUCH_KEY, SYNTAX, WRONGTYPE};
-use crate::keyspace::db::lru_clock;
 use crate::keyspace::{Db, Entry, Kind, Loc, Value};
 use crate::notify::{self, class};
 use crate::state::State;
@@ -284,7 +283,7 @@ fn push_cmd(ctx: &mut Ctx<'_>, argv: &[&[u8]], head: bool, only_existing: bool) 
         return Ok(());
     }
     let fill = ctx.st.cfg.limits.list_max_listpack_size;
-    let lru = lru_clock(ctx.now_ms);
+    let lru = ctx.fresh_lru();
     let len = push(ctx.db(), found, argv[1], &argv[2..], head, fill, lru);
     ctx.changed(argv.len() as u64 - 2);
     ctx.out.int(len as i64);
@@ -633,14 +632,15 @@ pub(crate) fn lmove_in(
     to_head: bool,
     fill: i64,
 ) -> Result<Moved, CmdError> {
-    db.find(src, now_ms);
-    db.find(dst, now_ms);
-    let Some(sloc) = db.peek(src) else { return Ok(Moved::NoSource) };
+    // As Redis, the destination is looked up (touched, expired) only once
+    // the source proved to be a list.
+    let Some(sloc) = db.find(src, now_ms) else { return Ok(Moved::NoSource) };
     list_at(db, sloc)?;
-    if let Some(dloc) = db.peek(dst) {
+    if let Some(dloc) = db.find(dst, now_ms) {
         list_at(db, dloc)?;
     }
-    let lru = lru_clock(now_ms);
+    let sloc = db.peek(src).expect("the source is still there");
+    let lru = db.fresh_lru(now_ms);
     if src == dst && list_at(db, sloc)?.len() == 1 {
         // Rotating a one-element list moves nothing; popping would delete
         // the key (and its TTL) before the push recreated it.

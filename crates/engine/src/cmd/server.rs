@@ -387,6 +387,7 @@ fn config_set(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let max = ctx.st.cfg.slowlog_max_len;
     ctx.st.slowlog.trim(max);
     ctx.st.sync_expiry_logging();
+    ctx.st.sync_access_clock();
     ctx.out.ok();
     Ok(())
 }

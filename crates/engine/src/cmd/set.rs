@@ -7,7 +7,6 @@ use crate::command::{BeginSearch, CommandSpec, FindKeys, KeySpec};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
 use crate::glob::glob_match;
-use crate::keyspace::db::lru_clock;
 use crate::keyspace::{Db, Entry, Kind, Loc, Value};
 use crate::notify::class;
 use crate::state::Rng;
@@ -193,7 +192,7 @@ fn bulk(out: &mut Out, m: Val<'_>) {
 /// SADD key member [member ...]
 fn sadd(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let limits = ctx.st.cfg.limits;
-    let lru = lru_clock(ctx.now_ms);
+    let lru = ctx.fresh_lru();
     let found = ctx.lookup_write(argv[1]);
     let db = ctx.db();
     let loc = match found {
@@ -492,7 +491,7 @@ fn spop(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 fn smove(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let (src, dst, m) = (argv[1], argv[2], argv[3]);
     let limits = ctx.st.cfg.limits;
-    let lru = lru_clock(ctx.now_ms);
+    let lru = ctx.fresh_lru();
     let locs = {
         ctx.lookup_write(src);
         ctx.lookup_write(dst);
@@ -550,7 +549,7 @@ fn smove(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 fn inter(ctx: &mut Ctx<'_>, keys: &[&[u8]], dst: Option<&[u8]>, card: Option<usize>) -> CmdResult {
     let locs = ctx.lookup_read_all(keys, |t| t == crate::types::Type::Set)?;
     let limits = ctx.st.cfg.limits;
-    let lru = lru_clock(ctx.now_ms);
+    let lru = ctx.fresh_lru();
     let db = &ctx.st.dbs[ctx.client.db];
     let sets = sets_at(db, &locs)?;
     let Some(mut sets) = sets.into_iter().collect::<Option<Vec<SetRef<'_>>>>() else {
@@ -642,7 +641,7 @@ fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: SetBuild, lru: u32) -> Cm
 fn union_diff(ctx: &mut Ctx<'_>, keys: &[&[u8]], dst: Option<&[u8]>, diff: bool) -> CmdResult {
     let locs = ctx.lookup_read_all(keys, |t| t == crate::types::Type::Set)?;
     let limits = ctx.st.cfg.limits;
-    let lru = lru_clock(ctx.now_ms);
+    let lru = ctx.fresh_lru();
     let db = &ctx.st.dbs[ctx.client.db];
     let sets = sets_at(db, &locs)?;
     let mut result = SetBuild::intset();

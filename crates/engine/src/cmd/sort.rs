@@ -5,7 +5,6 @@ use crate::command::args::{int, is};
 use crate::command::{BeginSearch, CommandSpec, FindKeys, KeySpec};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
-use crate::keyspace::db::lru_clock;
 use crate::keyspace::{Entry, Kind, Value};
 use crate::types::list::QuickList;
 use crate::types::listpack::Val;
@@ -342,7 +341,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], readonly: bool) -> CmdResult 
                 }
             } else {
                 let fill = ctx.st.cfg.limits.list_max_listpack_size;
-                let lru = lru_clock(ctx.now_ms);
+                let lru = ctx.fresh_lru();
                 let mut q = QuickList::new();
                 for v in &values {
                     q.push_back(v, fill);

@@ -4,7 +4,6 @@ use crate::command::args::{int, is};
 use crate::command::{CommandSpec, KeySpec};
 use crate::ctx::Ctx;
 use crate::error::{invalid_expire, CmdError, CmdResult, SYNTAX, TOO_BIG, WRONGTYPE};
-use crate::keyspace::db::lru_clock;
 use crate::keyspace::{Db, Entry, Loc, StrEnc};
 use crate::notify::class;
 use crate::types::longdouble::incr_by_float;
@@ -182,7 +181,11 @@ pub enum Ttl {
 /// Stores `val` at `key` (Redis's `setKey`): replaces a value of any type.
 /// `found` is the caller's lookup of `key`.
 pub fn store(db: &mut Db, found: Option<Loc>, key: &[u8], val: &[u8], enc: StrEnc, ttl: Ttl, now_ms: i64) {
-    let lru = lru_clock(now_ms);
+    // Under LFU an overwritten key keeps its counter (Redis's dbOverwrite).
+    let lru = match found {
+        Some(loc) if db.clock.is_lfu() => db.get(loc).lru(),
+        _ => db.fresh_lru(now_ms),
+    };
     match found {
         Some(loc) => {
             let old_exp = db.get(loc).expire();
@@ -312,15 +315,16 @@ fn set_generic(
         None => None,
     };
     let found = if o.get {
-        let f = ctx.lookup_read(key);
-        match f {
+        match ctx.lookup_read(key) {
             None => ctx.out.null(),
             Some(loc) => {
                 let (db, out) = ctx.db_out();
                 out.bulk(string_at(db, loc)?);
             }
         }
-        f
+        // Redis looks the key up again for the write: under LFU that is a
+        // second access.
+        ctx.lookup_write(key)
     } else {
         ctx.lookup_write(key)
     };
@@ -403,6 +407,8 @@ fn getset(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
             out.bulk(string_at(db, loc)?);
         }
     }
+    // The write looks the key up again (a second access under LFU).
+    let found = ctx.lookup_write(argv[1]);
     let now = ctx.now_ms;
     store(ctx.db(), found, argv[1], argv[2], encoding_for(argv[2]), Ttl::Clear, now);
     ctx.changed(1);

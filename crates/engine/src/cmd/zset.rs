@@ -10,7 +10,6 @@ use crate::command::{BeginSearch, CommandSpec, FindKeys, KeySpec};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult, NOT_FLOAT, SYNTAX, WRONGTYPE};
 use crate::glob::glob_match;
-use crate::keyspace::db::lru_clock;
 use crate::keyspace::{Db, Entry, Kind, Loc, Value};
 use crate::notify::{self, class};
 use crate::state::State;
@@ -472,7 +471,7 @@ fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: ZBuild) -> CmdResult {
         }
         return Ok(());
     }
-    let lru = lru_clock(ctx.now_ms);
+    let lru = ctx.fresh_lru();
     ctx.set_key(found, result.into_entry(dst, lru));
     ctx.out.int(n as i64);
     ctx.changed(1);
@@ -561,7 +560,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], zincrby: bool) -> CmdResult {
         }
         None if f.xx => None,
         None => {
-            let lru = lru_clock(ctx.now_ms);
+            let lru = ctx.fresh_lru();
             let first = argv[at + 1];
             let e = if limits.zset_max_listpack_entries == 0 || limits.zset_max_listpack_value < first.len() {
                 Entry::new_obj(key, Box::<ZSet>::default(), None, lru)
@@ -1101,6 +1100,12 @@ fn mpop_in(
         let len = zset_at(ctx.db(), loc)?.len();
         if len == 0 {
             continue;
+        }
+        if blocking {
+            // The blocking forms look the key up, then pop as ZPOP does,
+            // which looks it up again: two accesses under LFU.
+            let now = ctx.now_ms;
+            ctx.db().touch(loc, now);
         }
         let popped = pop_members(ctx.db(), loc, max, count.unwrap_or(1));
         write_mpop(ctx.out, k, &popped, count.is_some());

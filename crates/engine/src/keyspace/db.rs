@@ -10,6 +10,7 @@ use std::collections::HashSet;
 
 use ferrokv_router::{key_slot, SLOTS};
 
+use super::access::Clock;
 use super::entry::{Alias, Entry, EntryMut, EntryRef};
 use super::hash_key;
 use crate::table::{Pos, Table, Thin};
@@ -79,6 +80,10 @@ pub struct Db {
     pub ready: Vec<Vec<u8>>,
     /// Large expired values waiting to be freed by the caller.
     pub garbage: Vec<Entry>,
+    /// What entries' access fields record (set from maxmemory-policy).
+    pub clock: Clock,
+    /// State of the coin tossed for LFU increments.
+    toss: u64,
 }
 
 /// Allocations above which freeing a value may go to the background
@@ -120,12 +125,6 @@ fn next_set(bits: &[u64], from: usize) -> Option<usize> {
     }
 }
 
-/// LRU clock value for `now_ms` (seconds, 24 bits, as Redis's LRU_CLOCK).
-#[inline]
-pub fn lru_clock(now_ms: i64) -> u32 {
-    ((now_ms / 1000) as u32) & super::entry::LRU_MAX
-}
-
 impl Db {
     /// An empty database (allocates its slot array on first insert).
     pub fn new() -> Self {
@@ -145,7 +144,36 @@ impl Db {
             watched: HashSet::new(),
             ready: Vec::new(),
             garbage: Vec::new(),
+            clock: Clock::Lru,
+            toss: 0x2545_f491_4f6c_dd1d,
         }
+    }
+
+    /// The access field of an entry created now.
+    #[inline]
+    pub fn fresh_lru(&self, now_ms: i64) -> u32 {
+        self.clock.fresh(now_ms)
+    }
+
+    /// Records an access to the entry at `loc` (Redis's lookupKey without
+    /// LOOKUP_NOTOUCH).
+    #[inline]
+    pub fn touch(&mut self, loc: Loc, now_ms: i64) {
+        let random = if self.clock.is_lfu() {
+            // xorshift64: the toss needs speed, not quality.
+            let mut x = self.toss;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            self.toss = x;
+            x
+        } else {
+            0
+        };
+        let clock = self.clock;
+        let mut e = self.get_mut(loc);
+        let old = e.lru();
+        e.set_lru(clock.touched(old, now_ms, random));
     }
 
     fn ensure_slots(&mut self) {
@@ -216,7 +244,7 @@ impl Db {
             return None;
         }
         if touch {
-            self.get_mut(loc).set_lru(lru_clock(now_ms));
+            self.touch(loc, now_ms);
         }
         Some(loc)
     }
@@ -359,8 +387,13 @@ impl Db {
     }
 
     /// Replaces the entry at `loc` with `e` (same key), returning the old one.
-    pub fn replace(&mut self, loc: Loc, e: Entry) -> Entry {
+    /// Under LFU the key keeps its access counter (Redis's dbOverwrite): a
+    /// new value is not a new key.
+    pub fn replace(&mut self, loc: Loc, mut e: Entry) -> Entry {
         self.signal(e.key());
+        if self.clock.is_lfu() {
+            e.set_lru(self.get(loc).lru());
+        }
         let slot = &mut self.slots[loc.slot as usize];
         // Safety: the bucket holds a live entry.
         let old_volatile = unsafe { EntryRef::new(slot.keys.raw(loc.pos)) }.expire().is_some();

@@ -1,5 +1,6 @@
 //! The keyspace: databases of slot-indexed tables of compact entries.
 
+pub mod access;
 pub mod db;
 pub mod entry;
 

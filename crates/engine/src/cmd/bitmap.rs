@@ -20,48 +20,20 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("setbit", 4, setbit)
         .flags("write denyoom")
         .acl("write bitmap slow")
-        .keys(&[KeySpec::at("RW access update", 1)])
-        .doc("bitmap", "2.2.0", "Sets or clears the bit at offset in the string value stored at key", "O(1)"),
-    CommandSpec::new("getbit", 3, getbit).flags("readonly fast").acl("read bitmap fast").keys(RO).doc(
-        "bitmap",
-        "2.2.0",
-        "Returns the bit value at offset in the string value stored at key",
-        "O(1)",
-    ),
-    CommandSpec::new("bitcount", -2, bitcount_cmd).flags("readonly").acl("read bitmap slow").keys(RO).doc(
-        "bitmap",
-        "2.6.0",
-        "Count set bits in a string",
-        "O(N)",
-    ),
-    CommandSpec::new("bitpos", -3, bitpos_cmd).flags("readonly").acl("read bitmap slow").keys(RO).doc(
-        "bitmap",
-        "2.8.7",
-        "Find first bit set or clear in a string",
-        "O(N)",
-    ),
+        .keys(&[KeySpec::at("RW access update", 1)]),
+    CommandSpec::new("getbit", 3, getbit).flags("readonly fast").acl("read bitmap fast").keys(RO),
+    CommandSpec::new("bitcount", -2, bitcount_cmd).flags("readonly").acl("read bitmap slow").keys(RO),
+    CommandSpec::new("bitpos", -3, bitpos_cmd).flags("readonly").acl("read bitmap slow").keys(RO),
     CommandSpec::new("bitop", -4, bitop_cmd)
         .flags("write denyoom")
         .acl("write bitmap slow")
-        .keys(&[KeySpec::at("OW update", 2), KeySpec::range("RO access", 3, -1, 1)])
-        .doc("bitmap", "2.6.0", "Perform bitwise operations between strings", "O(N)"),
-    CommandSpec::new("bitfield", -2, bitfield)
-        .flags("write denyoom")
-        .acl("write bitmap slow")
-        .keys(&[KeySpec::at("RW access update variable_flags", 1)
-            .notes("This command allows both access and modification of the key")])
-        .doc(
-            "bitmap",
-            "3.2.0",
-            "Perform arbitrary bitfield integer operations on strings",
-            "O(1) for each subcommand specified",
-        ),
-    CommandSpec::new("bitfield_ro", -2, bitfield_ro).flags("readonly fast").acl("read bitmap fast").keys(RO).doc(
-        "bitmap",
-        "6.0.0",
-        "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
-        "O(1) for each subcommand specified",
-    ),
+        .keys(&[KeySpec::at("OW update", 2), KeySpec::range("RO access", 3, -1, 1)]),
+    CommandSpec::new("bitfield", -2, bitfield).flags("write denyoom").acl("write bitmap slow").keys(&[KeySpec::at(
+        "RW access update variable_flags",
+        1,
+    )
+    .notes("This command allows both access and modification of the key")]),
+    CommandSpec::new("bitfield_ro", -2, bitfield_ro).flags("readonly fast").acl("read bitmap fast").keys(RO),
 ];
 
 /// A bit offset (`getBitOffsetFromArgument`); `#N` means N * `bits` when

@@ -14,117 +14,39 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("ping", -1, ping)
         .flags("fast")
         .acl("fast connection")
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc("connection", "1.0.0", "Ping the server", "O(1)"),
-    CommandSpec::new("echo", 2, echo).flags("loading stale fast").acl("fast connection").doc(
-        "connection",
-        "1.0.0",
-        "Echo the given string",
-        "O(1)",
-    ),
-    CommandSpec::new("select", 2, select).flags("loading stale fast").acl("fast connection").doc(
-        "connection",
-        "1.0.0",
-        "Change the selected database for the current connection",
-        "O(1)",
-    ),
-    CommandSpec::new("quit", -1, quit)
-        .flags("noscript loading stale fast no_auth allow_busy")
-        .acl("fast connection")
-        .doc("connection", "1.0.0", "Close the connection", "O(1)"),
-    CommandSpec::new("reset", 1, reset)
-        .flags("noscript loading stale fast no_auth allow_busy")
-        .acl("fast connection")
-        .doc("connection", "6.2.0", "Reset the connection", "O(1)"),
-    CommandSpec::new("hello", -1, hello)
-        .flags("noscript loading stale fast no_auth allow_busy")
-        .acl("fast connection")
-        .doc("connection", "6.0.0", "Handshake with Redis", "O(1)"),
-    CommandSpec::new("auth", -2, auth)
-        .flags("noscript loading stale fast no_auth allow_busy")
-        .acl("fast connection")
-        .doc(
-            "connection",
-            "1.0.0",
-            "Authenticate to the server",
-            "O(N) where N is the number of passwords defined for the user",
-        ),
-    CommandSpec::container("client", -2, CLIENT_SUBS).acl("slow").doc(
-        "connection",
-        "2.4.0",
-        "A container for client connection commands",
-        "Depends on subcommand.",
-    ),
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    CommandSpec::new("echo", 2, echo).flags("loading stale fast").acl("fast connection"),
+    CommandSpec::new("select", 2, select).flags("loading stale fast").acl("fast connection"),
+    CommandSpec::new("quit", -1, quit).flags("noscript loading stale fast no_auth allow_busy").acl("fast connection"),
+    CommandSpec::new("reset", 1, reset).flags("noscript loading stale fast no_auth allow_busy").acl("fast connection"),
+    CommandSpec::new("hello", -1, hello).flags("noscript loading stale fast no_auth allow_busy").acl("fast connection"),
+    CommandSpec::new("auth", -2, auth).flags("noscript loading stale fast no_auth allow_busy").acl("fast connection"),
+    CommandSpec::container("client", -2, CLIENT_SUBS).acl("slow"),
 ];
 
 static CLIENT_SUBS: &[CommandSpec] = &[
-    CommandSpec::new("id", 2, client_id).flags("noscript loading stale").acl("slow connection").doc(
-        "connection",
-        "5.0.0",
-        "Returns the client ID for the current connection",
-        "O(1)",
-    ),
-    CommandSpec::new("setname", 3, client_setname).flags("noscript loading stale").acl("slow connection").doc(
-        "connection",
-        "2.6.9",
-        "Set the current connection name",
-        "O(1)",
-    ),
-    CommandSpec::new("getname", 2, client_getname).flags("noscript loading stale").acl("slow connection").doc(
-        "connection",
-        "2.6.9",
-        "Get the current connection name",
-        "O(1)",
-    ),
+    CommandSpec::new("id", 2, client_id).flags("noscript loading stale").acl("slow connection"),
+    CommandSpec::new("setname", 3, client_setname).flags("noscript loading stale").acl("slow connection"),
+    CommandSpec::new("getname", 2, client_getname).flags("noscript loading stale").acl("slow connection"),
     CommandSpec::new("list", -2, client_list)
         .flags("admin noscript loading stale")
         .acl("admin slow dangerous connection")
-        .tips(&["nondeterministic_output"])
-        .doc(
-            "connection",
-            "2.4.0",
-            "Get the list of client connections",
-            "O(N) where N is the number of client connections",
-        ),
+        .tips(&["nondeterministic_output"]),
     CommandSpec::new("info", 2, client_info)
         .flags("noscript loading stale")
         .acl("slow connection")
-        .tips(&["nondeterministic_output"])
-        .doc("connection", "6.2.0", "Returns information about the current client connection.", "O(1)"),
+        .tips(&["nondeterministic_output"]),
     CommandSpec::new("kill", -3, client_kill)
         .flags("admin noscript loading stale")
-        .acl("admin slow dangerous connection")
-        .doc(
-            "connection",
-            "2.4.0",
-            "Kill the connection of a client",
-            "O(N) where N is the number of client connections",
-        ),
-    CommandSpec::new("reply", 3, client_reply).flags("noscript loading stale").acl("slow connection").doc(
-        "connection",
-        "3.2.0",
-        "Instruct the server whether to reply to commands",
-        "O(1)",
-    ),
+        .acl("admin slow dangerous connection"),
+    CommandSpec::new("reply", 3, client_reply).flags("noscript loading stale").acl("slow connection"),
     CommandSpec::new("no-evict", 3, client_no_evict)
         .flags("admin noscript loading stale")
-        .acl("admin slow dangerous connection")
-        .doc("connection", "7.0.0", "Set client eviction mode for the current connection", "O(1)"),
+        .acl("admin slow dangerous connection"),
     CommandSpec::new("unblock", -3, client_unblock)
         .flags("admin noscript loading stale")
-        .acl("admin slow dangerous connection")
-        .doc(
-            "connection",
-            "5.0.0",
-            "Unblock a client blocked in a blocking command from a different connection",
-            "O(log N) where N is the number of client connections",
-        ),
-    CommandSpec::new("help", 2, client_help).flags("loading stale").acl("slow connection").doc(
-        "connection",
-        "5.0.0",
-        "Show helpful text about the different subcommands",
-        "O(1)",
-    ),
+        .acl("admin slow dangerous connection"),
+    CommandSpec::new("help", 2, client_help).flags("loading stale").acl("slow connection"),
 ];
 
 /// PING [message]

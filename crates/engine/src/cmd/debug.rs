@@ -17,10 +17,8 @@ use crate::types::zset::ZsetRef;
 use ferrokv_resp::Protocol;
 
 /// DEBUG.
-pub static SPECS: &[CommandSpec] = &[CommandSpec::new("debug", -2, debug)
-    .flags("admin noscript loading stale protected")
-    .acl("admin slow dangerous")
-    .doc("server", "1.0.0", "A container for debugging commands", "Depends on subcommand.")];
+pub static SPECS: &[CommandSpec] =
+    &[CommandSpec::new("debug", -2, debug).flags("admin noscript loading stale protected").acl("admin slow dangerous")];
 
 fn syntax(sub: &[u8]) -> CmdError {
     CmdError::err(format_args!("unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.", text(sub)))

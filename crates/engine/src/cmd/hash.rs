@@ -20,88 +20,57 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("hset", -4, hset)
         .flags("write denyoom fast")
         .acl("write hash fast")
-        .keys(&[KeySpec::at("RW update", 1)])
-        .doc("hash", "2.0.0", "Set the string value of a hash field", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs."),
+        .keys(&[KeySpec::at("RW update", 1)]),
     CommandSpec::new("hsetnx", 4, hsetnx)
         .flags("write denyoom fast")
         .acl("write hash fast")
-        .keys(&[KeySpec::at("RW insert", 1)])
-        .doc("hash", "2.0.0", "Set the value of a hash field, only if the field does not exist", "O(1)"),
+        .keys(&[KeySpec::at("RW insert", 1)]),
     CommandSpec::new("hmset", -4, hset)
         .flags("write denyoom fast")
         .acl("write hash fast")
-        .keys(&[KeySpec::at("RW update", 1)])
-        .doc("hash", "2.0.0", "Set multiple hash fields to multiple values", "O(N) where N is the number of fields being set."),
-    CommandSpec::new("hget", 3, hget)
-        .flags("readonly fast")
-        .acl("read hash fast")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("hash", "2.0.0", "Get the value of a hash field", "O(1)"),
+        .keys(&[KeySpec::at("RW update", 1)]),
+    CommandSpec::new("hget", 3, hget).flags("readonly fast").acl("read hash fast").keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("hmget", -3, hmget)
         .flags("readonly fast")
         .acl("read hash fast")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("hash", "2.0.0", "Get the values of all the given hash fields", "O(N) where N is the number of fields being requested."),
+        .keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("hgetall", 2, hgetall)
         .flags("readonly")
         .acl("read hash slow")
         .keys(&[KeySpec::at("RO access", 1)])
-        .tips(&["nondeterministic_output_order"])
-        .doc("hash", "2.0.0", "Get all the fields and values in a hash", "O(N) where N is the size of the hash."),
-    CommandSpec::new("hdel", -3, hdel)
-        .flags("write fast")
-        .acl("write hash fast")
-        .keys(&[KeySpec::at("RW delete", 1)])
-        .doc("hash", "2.0.0", "Delete one or more hash fields", "O(N) where N is the number of fields to be removed."),
-    CommandSpec::new("hexists", 3, hexists)
-        .flags("readonly fast")
-        .acl("read hash fast")
-        .keys(&[KeySpec::at("RO", 1)])
-        .doc("hash", "2.0.0", "Determine if a hash field exists", "O(1)"),
-    CommandSpec::new("hlen", 2, hlen)
-        .flags("readonly fast")
-        .acl("read hash fast")
-        .keys(&[KeySpec::at("RO", 1)])
-        .doc("hash", "2.0.0", "Get the number of fields in a hash", "O(1)"),
-    CommandSpec::new("hstrlen", 3, hstrlen)
-        .flags("readonly fast")
-        .acl("read hash fast")
-        .keys(&[KeySpec::at("RO", 1)])
-        .doc("hash", "3.2.0", "Get the length of the value of a hash field", "O(1)"),
+        .tips(&["nondeterministic_output_order"]),
+    CommandSpec::new("hdel", -3, hdel).flags("write fast").acl("write hash fast").keys(&[KeySpec::at("RW delete", 1)]),
+    CommandSpec::new("hexists", 3, hexists).flags("readonly fast").acl("read hash fast").keys(&[KeySpec::at("RO", 1)]),
+    CommandSpec::new("hlen", 2, hlen).flags("readonly fast").acl("read hash fast").keys(&[KeySpec::at("RO", 1)]),
+    CommandSpec::new("hstrlen", 3, hstrlen).flags("readonly fast").acl("read hash fast").keys(&[KeySpec::at("RO", 1)]),
     CommandSpec::new("hkeys", 2, hkeys)
         .flags("readonly")
         .acl("read hash slow")
         .keys(&[KeySpec::at("RO access", 1)])
-        .tips(&["nondeterministic_output_order"])
-        .doc("hash", "2.0.0", "Get all the fields in a hash", "O(N) where N is the size of the hash."),
+        .tips(&["nondeterministic_output_order"]),
     CommandSpec::new("hvals", 2, hvals)
         .flags("readonly")
         .acl("read hash slow")
         .keys(&[KeySpec::at("RO access", 1)])
-        .tips(&["nondeterministic_output_order"])
-        .doc("hash", "2.0.0", "Get all the values in a hash", "O(N) where N is the size of the hash."),
+        .tips(&["nondeterministic_output_order"]),
     CommandSpec::new("hincrby", 4, hincrby)
         .flags("write denyoom fast")
         .acl("write hash fast")
-        .keys(&[KeySpec::at("RW access update", 1)])
-        .doc("hash", "2.0.0", "Increment the integer value of a hash field by the given number", "O(1)"),
+        .keys(&[KeySpec::at("RW access update", 1)]),
     CommandSpec::new("hincrbyfloat", 4, hincrbyfloat)
         .flags("write denyoom fast")
         .acl("write hash fast")
-        .keys(&[KeySpec::at("RW access update", 1)])
-        .doc("hash", "2.6.0", "Increment the float value of a hash field by the given amount", "O(1)"),
+        .keys(&[KeySpec::at("RW access update", 1)]),
     CommandSpec::new("hrandfield", -2, hrandfield)
         .flags("readonly")
         .acl("read hash slow")
         .keys(&[KeySpec::at("RO access", 1)])
-        .tips(&["nondeterministic_output"])
-        .doc("hash", "6.2.0", "Get one or multiple random fields from a hash", "O(N) where N is the number of fields returned"),
+        .tips(&["nondeterministic_output"]),
     CommandSpec::new("hscan", -3, hscan)
         .flags("readonly")
         .acl("read hash slow")
         .keys(&[KeySpec::at("RO access", 1)])
-        .tips(&["nondeterministic_output"])
-        .doc("hash", "2.8.0", "Incrementally iterate hash fields and associated values", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."),
+        .tips(&["nondeterministic_output"]),
 ];
 
 /// The hash at `loc`, or WRONGTYPE.

@@ -19,69 +19,25 @@ pub static SPECS: &[CommandSpec] = &[CommandSpec::container("command", -1, COMMA
     .handler(command)
     .flags("loading stale")
     .acl("slow connection")
-    .tips(&["nondeterministic_output_order"])
-    .doc(
-        "server",
-        "2.8.13",
-        "Get array of Redis command details",
-        "O(N) where N is the total number of Redis commands",
-    )];
+    .tips(&["nondeterministic_output_order"])];
 
 static COMMAND_SUBS: &[CommandSpec] = &[
-    CommandSpec::new("count", 2, command_count).flags("loading stale").acl("slow connection").doc(
-        "server",
-        "2.8.13",
-        "Get total number of Redis commands",
-        "O(1)",
-    ),
+    CommandSpec::new("count", 2, command_count).flags("loading stale").acl("slow connection"),
     CommandSpec::new("info", -2, command_info)
         .flags("loading stale")
         .acl("slow connection")
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "server",
-            "2.8.13",
-            "Get array of specific Redis command details, or all when no argument is given.",
-            "O(N) where N is the number of commands to look up",
-        ),
+        .tips(&["nondeterministic_output_order"]),
     CommandSpec::new("docs", -2, command_docs)
         .flags("loading stale")
         .acl("slow connection")
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "server",
-            "7.0.0",
-            "Get array of specific Redis command documentation",
-            "O(N) where N is the number of commands to look up",
-        ),
-    CommandSpec::new("getkeys", -4, command_getkeys).flags("loading stale").acl("slow connection").doc(
-        "server",
-        "2.8.13",
-        "Extract keys given a full Redis command",
-        "O(N) where N is the number of arguments to the command",
-    ),
-    CommandSpec::new("getkeysandflags", -4, command_getkeysandflags).flags("loading stale").acl("slow connection").doc(
-        "server",
-        "7.0.0",
-        "Extract keys and access flags given a full Redis command",
-        "O(N) where N is the number of arguments to the command",
-    ),
+        .tips(&["nondeterministic_output_order"]),
+    CommandSpec::new("getkeys", -4, command_getkeys).flags("loading stale").acl("slow connection"),
+    CommandSpec::new("getkeysandflags", -4, command_getkeysandflags).flags("loading stale").acl("slow connection"),
     CommandSpec::new("list", -2, command_list)
         .flags("loading stale")
         .acl("slow connection")
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "server",
-            "7.0.0",
-            "Get an array of Redis command names",
-            "O(N) where N is the total number of Redis commands",
-        ),
-    CommandSpec::new("help", 2, command_help).flags("loading stale").acl("slow connection").doc(
-        "server",
-        "5.0.0",
-        "Show helpful text about the different subcommands",
-        "O(1)",
-    ),
+        .tips(&["nondeterministic_output_order"]),
+    CommandSpec::new("help", 2, command_help).flags("loading stale").acl("slow connection"),
 ];
 
 /// A set of simple strings (flags and categories are sets in RESP3).
@@ -241,19 +197,8 @@ fn command_info(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 }
 
 fn doc_entry(out: &mut Out, c: &Command) {
-    let d = c.spec.doc;
-    let n = 3 + !d.complexity.is_empty() as usize + !c.subs.is_empty() as usize;
-    out.map(n);
-    out.bulk(b"summary");
-    out.bulk(d.summary.as_bytes());
-    out.bulk(b"since");
-    out.bulk(d.since.as_bytes());
-    out.bulk(b"group");
-    out.bulk(d.group.as_bytes());
-    if !d.complexity.is_empty() {
-        out.bulk(b"complexity");
-        out.bulk(d.complexity.as_bytes());
-    }
+    let d = crate::command::docs::find(&c.fullname).expect("every command is documented (a test checks)");
+    crate::command::docs::write(out, d, !c.subs.is_empty() as usize);
     if !c.subs.is_empty() {
         out.bulk(b"subcommands");
         out.map(c.subs.len());

@@ -21,68 +21,69 @@ pub static SPECS: &[CommandSpec] = &[
         .flags("write")
         .acl("keyspace write slow")
         .keys(&[KeySpec::range("RM delete", 1, -1, 1)])
-        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
-        .doc("generic", "1.0.0", "Delete a key", "O(N) where N is the number of keys that will be removed."),
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"]),
     CommandSpec::new("unlink", -2, unlink)
         .flags("write fast")
         .acl("keyspace write fast")
         .keys(&[KeySpec::range("RM delete", 1, -1, 1)])
-        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
-        .doc("generic", "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", "O(1) for each key removed regardless of its size."),
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"]),
     CommandSpec::new("exists", -2, exists)
         .flags("readonly fast")
         .acl("keyspace read fast")
         .keys(&[KeySpec::range("RO", 1, -1, 1)])
-        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
-        .doc("generic", "1.0.0", "Determine if a key exists", "O(N) where N is the number of keys to check."),
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"]),
     CommandSpec::new("touch", -2, touch)
         .flags("readonly fast")
         .acl("keyspace read fast")
         .keys(&[KeySpec::range("RO", 1, -1, 1)])
-        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
-        .doc("generic", "3.2.1", "Alters the last access time of a key(s). Returns the number of existing keys specified.", "O(N) where N is the number of keys that will be touched."),
-    CommandSpec::new("type", 2, type_cmd).flags("readonly fast").acl("keyspace read fast").keys(RO1).doc("generic", "1.0.0", "Determine the type stored at key", "O(1)"),
+        .tips(&["request_policy:multi_shard", "response_policy:agg_sum"]),
+    CommandSpec::new("type", 2, type_cmd).flags("readonly fast").acl("keyspace read fast").keys(RO1),
     CommandSpec::new("rename", 3, rename)
         .flags("write")
         .acl("keyspace write slow")
-        .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("OW update", 2)])
-        .doc("generic", "1.0.0", "Rename a key", "O(1)"),
+        .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("OW update", 2)]),
     CommandSpec::new("renamenx", 3, renamenx)
         .flags("write fast")
         .acl("keyspace write fast")
-        .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("OW insert", 2)])
-        .doc("generic", "1.0.0", "Rename a key, only if the new key does not exist", "O(1)"),
+        .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("OW insert", 2)]),
     CommandSpec::new("keys", 2, keys)
         .flags("readonly")
         .acl("keyspace read slow dangerous")
-        .tips(&["request_policy:all_shards", "nondeterministic_output_order"])
-        .doc("generic", "1.0.0", "Find all keys matching the given pattern", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length."),
+        .tips(&["request_policy:all_shards", "nondeterministic_output_order"]),
     CommandSpec::new("scan", -2, scan)
         .flags("readonly")
         .acl("keyspace read slow")
-        .tips(&["nondeterministic_output", "request_policy:special"])
-        .doc("generic", "2.8.0", "Incrementally iterate the keys space", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."),
+        .tips(&["nondeterministic_output", "request_policy:special"]),
     CommandSpec::new("randomkey", 1, randomkey)
         .flags("readonly")
         .acl("keyspace read slow")
-        .tips(&["request_policy:all_shards", "nondeterministic_output"])
-        .doc("generic", "1.0.0", "Return a random key from the keyspace", "O(1)"),
+        .tips(&["request_policy:all_shards", "nondeterministic_output"]),
     CommandSpec::new("copy", -3, copy)
         .flags("write denyoom")
         .acl("keyspace write slow")
-        .keys(&[KeySpec::at("RO access", 1), KeySpec::at("OW update", 2)])
-        .doc("generic", "6.2.0", "Copy a key", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values."),
-    CommandSpec::new("move", 3, move_cmd).flags("write fast").acl("keyspace write fast").keys(&[KeySpec::at("RW access update", 1)]).doc("generic", "1.0.0", "Move a key to another database", "O(1)"),
-    CommandSpec::container("object", -2, OBJECT_SUBS).acl("slow").doc("generic", "2.2.3", "A container for object introspection commands", "Depends on subcommand."),
-    CommandSpec::new("expire", -3, expire).flags("write fast").acl("keyspace write fast").keys(RW_UPDATE).doc("generic", "1.0.0", "Set a key's time to live in seconds", "O(1)"),
-    CommandSpec::new("pexpire", -3, pexpire).flags("write fast").acl("keyspace write fast").keys(RW_UPDATE).doc("generic", "2.6.0", "Set a key's time to live in milliseconds", "O(1)"),
-    CommandSpec::new("expireat", -3, expireat).flags("write fast").acl("keyspace write fast").keys(RW_UPDATE).doc("generic", "1.2.0", "Set the expiration for a key as a UNIX timestamp", "O(1)"),
-    CommandSpec::new("pexpireat", -3, pexpireat).flags("write fast").acl("keyspace write fast").keys(RW_UPDATE).doc("generic", "2.6.0", "Set the expiration for a key as a UNIX timestamp specified in milliseconds", "O(1)"),
-    CommandSpec::new("ttl", 2, ttl).flags("readonly fast").acl("keyspace read fast").keys(RO_ACCESS).tips(&["nondeterministic_output"]).doc("generic", "1.0.0", "Get the time to live for a key in seconds", "O(1)"),
-    CommandSpec::new("pttl", 2, pttl).flags("readonly fast").acl("keyspace read fast").keys(RO_ACCESS).tips(&["nondeterministic_output"]).doc("generic", "2.6.0", "Get the time to live for a key in milliseconds", "O(1)"),
-    CommandSpec::new("expiretime", 2, expiretime).flags("readonly fast").acl("keyspace read fast").keys(RO_ACCESS).doc("generic", "7.0.0", "Get the expiration Unix timestamp for a key", "O(1)"),
-    CommandSpec::new("pexpiretime", 2, pexpiretime).flags("readonly fast").acl("keyspace read fast").keys(RO_ACCESS).doc("generic", "7.0.0", "Get the expiration Unix timestamp for a key in milliseconds", "O(1)"),
-    CommandSpec::new("persist", 2, persist).flags("write fast").acl("keyspace write fast").keys(RW_UPDATE).doc("generic", "2.2.0", "Remove the expiration from a key", "O(1)"),
+        .keys(&[KeySpec::at("RO access", 1), KeySpec::at("OW update", 2)]),
+    CommandSpec::new("move", 3, move_cmd)
+        .flags("write fast")
+        .acl("keyspace write fast")
+        .keys(&[KeySpec::at("RW access update", 1)]),
+    CommandSpec::container("object", -2, OBJECT_SUBS).acl("slow"),
+    CommandSpec::new("expire", -3, expire).flags("write fast").acl("keyspace write fast").keys(RW_UPDATE),
+    CommandSpec::new("pexpire", -3, pexpire).flags("write fast").acl("keyspace write fast").keys(RW_UPDATE),
+    CommandSpec::new("expireat", -3, expireat).flags("write fast").acl("keyspace write fast").keys(RW_UPDATE),
+    CommandSpec::new("pexpireat", -3, pexpireat).flags("write fast").acl("keyspace write fast").keys(RW_UPDATE),
+    CommandSpec::new("ttl", 2, ttl)
+        .flags("readonly fast")
+        .acl("keyspace read fast")
+        .keys(RO_ACCESS)
+        .tips(&["nondeterministic_output"]),
+    CommandSpec::new("pttl", 2, pttl)
+        .flags("readonly fast")
+        .acl("keyspace read fast")
+        .keys(RO_ACCESS)
+        .tips(&["nondeterministic_output"]),
+    CommandSpec::new("expiretime", 2, expiretime).flags("readonly fast").acl("keyspace read fast").keys(RO_ACCESS),
+    CommandSpec::new("pexpiretime", 2, pexpiretime).flags("readonly fast").acl("keyspace read fast").keys(RO_ACCESS),
+    CommandSpec::new("persist", 2, persist).flags("write fast").acl("keyspace write fast").keys(RW_UPDATE),
 ];
 
 const OBJECT_RO: &[KeySpec] = &[KeySpec::at("RO", 2)];
@@ -91,32 +92,23 @@ static OBJECT_SUBS: &[CommandSpec] = &[
         .flags("readonly")
         .acl("keyspace read slow")
         .keys(OBJECT_RO)
-        .tips(&["nondeterministic_output"])
-        .doc("generic", "2.2.3", "Inspect the internal encoding of a Redis object", "O(1)"),
+        .tips(&["nondeterministic_output"]),
     CommandSpec::new("refcount", 3, object_refcount)
         .flags("readonly")
         .acl("keyspace read slow")
         .keys(OBJECT_RO)
-        .tips(&["nondeterministic_output"])
-        .doc("generic", "2.2.3", "Get the number of references to the value of the key", "O(1)"),
+        .tips(&["nondeterministic_output"]),
     CommandSpec::new("idletime", 3, object_idletime)
         .flags("readonly")
         .acl("keyspace read slow")
         .keys(OBJECT_RO)
-        .tips(&["nondeterministic_output"])
-        .doc("generic", "2.2.3", "Get the time since a Redis object was last accessed", "O(1)"),
+        .tips(&["nondeterministic_output"]),
     CommandSpec::new("freq", 3, object_freq)
         .flags("readonly")
         .acl("keyspace read slow")
         .keys(OBJECT_RO)
-        .tips(&["nondeterministic_output"])
-        .doc("generic", "4.0.0", "Get the logarithmic access frequency counter of a Redis object", "O(1)"),
-    CommandSpec::new("help", 2, object_help).flags("loading stale").acl("keyspace slow").doc(
-        "generic",
-        "6.2.0",
-        "Show helpful text about the different subcommands",
-        "O(1)",
-    ),
+        .tips(&["nondeterministic_output"]),
+    CommandSpec::new("help", 2, object_help).flags("loading stale").acl("keyspace slow"),
 ];
 
 /// DEL / UNLINK body.

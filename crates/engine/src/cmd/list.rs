@@ -22,113 +22,77 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("lpush", -3, lpush)
         .flags("write denyoom fast")
         .acl("write list fast")
-        .keys(&[KeySpec::at("RW insert", 1)])
-        .doc("list", "1.0.0", "Prepend one or multiple elements to a list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
+        .keys(&[KeySpec::at("RW insert", 1)]),
     CommandSpec::new("rpush", -3, rpush)
         .flags("write denyoom fast")
         .acl("write list fast")
-        .keys(&[KeySpec::at("RW insert", 1)])
-        .doc("list", "1.0.0", "Append one or multiple elements to a list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
+        .keys(&[KeySpec::at("RW insert", 1)]),
     CommandSpec::new("lpushx", -3, lpushx)
         .flags("write denyoom fast")
         .acl("write list fast")
-        .keys(&[KeySpec::at("RW insert", 1)])
-        .doc("list", "2.2.0", "Prepend an element to a list, only if the list exists", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
+        .keys(&[KeySpec::at("RW insert", 1)]),
     CommandSpec::new("rpushx", -3, rpushx)
         .flags("write denyoom fast")
         .acl("write list fast")
-        .keys(&[KeySpec::at("RW insert", 1)])
-        .doc("list", "2.2.0", "Append an element to a list, only if the list exists", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
+        .keys(&[KeySpec::at("RW insert", 1)]),
     CommandSpec::new("lpop", -2, lpop)
         .flags("write fast")
         .acl("write list fast")
-        .keys(&[KeySpec::at("RW access delete", 1)])
-        .doc("list", "1.0.0", "Remove and get the first elements in a list", "O(N) where N is the number of elements returned"),
+        .keys(&[KeySpec::at("RW access delete", 1)]),
     CommandSpec::new("rpop", -2, rpop)
         .flags("write fast")
         .acl("write list fast")
-        .keys(&[KeySpec::at("RW access delete", 1)])
-        .doc("list", "1.0.0", "Remove and get the last elements in a list", "O(N) where N is the number of elements returned"),
-    CommandSpec::new("llen", 2, llen)
-        .flags("readonly fast")
-        .acl("read list fast")
-        .keys(&[KeySpec::at("RO", 1)])
-        .doc("list", "1.0.0", "Get the length of a list", "O(1)"),
-    CommandSpec::new("lindex", 3, lindex)
-        .flags("readonly")
-        .acl("read list slow")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("list", "1.0.0", "Get an element from a list by its index", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1)."),
+        .keys(&[KeySpec::at("RW access delete", 1)]),
+    CommandSpec::new("llen", 2, llen).flags("readonly fast").acl("read list fast").keys(&[KeySpec::at("RO", 1)]),
+    CommandSpec::new("lindex", 3, lindex).flags("readonly").acl("read list slow").keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("lset", 4, lset)
         .flags("write denyoom")
         .acl("write list slow")
-        .keys(&[KeySpec::at("RW update", 1)])
-        .doc("list", "1.0.0", "Set the value of an element in a list by its index", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1)."),
-    CommandSpec::new("lrange", 4, lrange)
-        .flags("readonly")
-        .acl("read list slow")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("list", "1.0.0", "Get a range of elements from a list", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range."),
-    CommandSpec::new("ltrim", 4, ltrim)
-        .flags("write")
-        .acl("write list slow")
-        .keys(&[KeySpec::at("RW delete", 1)])
-        .doc("list", "1.0.0", "Trim a list to the specified range", "O(N) where N is the number of elements to be removed by the operation."),
+        .keys(&[KeySpec::at("RW update", 1)]),
+    CommandSpec::new("lrange", 4, lrange).flags("readonly").acl("read list slow").keys(&[KeySpec::at("RO access", 1)]),
+    CommandSpec::new("ltrim", 4, ltrim).flags("write").acl("write list slow").keys(&[KeySpec::at("RW delete", 1)]),
     CommandSpec::new("linsert", 5, linsert)
         .flags("write denyoom")
         .acl("write list slow")
-        .keys(&[KeySpec::at("RW insert", 1)])
-        .doc("list", "2.2.0", "Insert an element before or after another element in a list", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N)."),
-    CommandSpec::new("lrem", 4, lrem)
-        .flags("write")
-        .acl("write list slow")
-        .keys(&[KeySpec::at("RW delete", 1)])
-        .doc("list", "1.0.0", "Remove elements from a list", "O(N+M) where N is the length of the list and M is the number of elements removed."),
-    CommandSpec::new("lpos", -3, lpos)
-        .flags("readonly")
-        .acl("read list slow")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("list", "6.0.6", "Return the index of matching elements on a list", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time."),
+        .keys(&[KeySpec::at("RW insert", 1)]),
+    CommandSpec::new("lrem", 4, lrem).flags("write").acl("write list slow").keys(&[KeySpec::at("RW delete", 1)]),
+    CommandSpec::new("lpos", -3, lpos).flags("readonly").acl("read list slow").keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("lmove", 5, lmove)
         .flags("write denyoom")
         .acl("write list slow")
-        .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("RW insert", 2)])
-        .doc("list", "6.2.0", "Pop an element from a list, push it to another list and return it", "O(1)"),
+        .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("RW insert", 2)]),
     CommandSpec::new("rpoplpush", 3, rpoplpush)
         .flags("write denyoom")
         .acl("write list slow")
-        .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("RW insert", 2)])
-        .doc("list", "1.2.0", "Remove the last element in a list, prepend it to another list and return it", "O(1)"),
-    CommandSpec::new("lmpop", -4, lmpop)
-        .flags("write")
-        .acl("write list slow")
-        .keys(&[KeySpec { flags: "RW access delete", begin: BeginSearch::Index(1), find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 }, notes: None }])
-        .doc("list", "7.0.0", "Pop elements from a list", "O(N+M) where N is the number of provided keys and M is the number of elements returned."),
+        .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("RW insert", 2)]),
+    CommandSpec::new("lmpop", -4, lmpop).flags("write").acl("write list slow").keys(&[KeySpec {
+        flags: "RW access delete",
+        begin: BeginSearch::Index(1),
+        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
+        notes: None,
+    }]),
     CommandSpec::new("blpop", -3, blpop)
         .flags("write noscript blocking")
         .acl("write list slow blocking")
-        .keys(&[KeySpec::range("RW access delete", 1, -2, 1)])
-        .doc("list", "2.0.0", "Remove and get the first element in a list, or block until one is available", "O(N) where N is the number of provided keys."),
+        .keys(&[KeySpec::range("RW access delete", 1, -2, 1)]),
     CommandSpec::new("brpop", -3, brpop)
         .flags("write noscript blocking")
         .acl("write list slow blocking")
-        .keys(&[KeySpec::range("RW access delete", 1, -2, 1)])
-        .doc("list", "2.0.0", "Remove and get the last element in a list, or block until one is available", "O(N) where N is the number of provided keys."),
+        .keys(&[KeySpec::range("RW access delete", 1, -2, 1)]),
     CommandSpec::new("brpoplpush", 4, brpoplpush)
         .flags("write denyoom noscript blocking")
         .acl("write list slow blocking")
-        .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("RW insert", 2)])
-        .doc("list", "2.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)"),
+        .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("RW insert", 2)]),
     CommandSpec::new("blmove", 6, blmove)
         .flags("write denyoom noscript blocking")
         .acl("write list slow blocking")
-        .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("RW insert", 2)])
-        .doc("list", "6.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)"),
-    CommandSpec::new("blmpop", -5, blmpop)
-        .flags("write blocking")
-        .acl("write list slow blocking")
-        .keys(&[KeySpec { flags: "RW access delete", begin: BeginSearch::Index(2), find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 }, notes: None }])
-        .doc("list", "7.0.0", "Pop elements from a list, or block until one is available", "O(N+M) where N is the number of provided keys and M is the number of elements returned."),
+        .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("RW insert", 2)]),
+    CommandSpec::new("blmpop", -5, blmpop).flags("write blocking").acl("write list slow blocking").keys(&[KeySpec {
+        flags: "RW access delete",
+        begin: BeginSearch::Index(2),
+        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
+        notes: None,
+    }]),
 ];
 
 /// The list at `loc`, or WRONGTYPE.

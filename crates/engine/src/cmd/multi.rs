@@ -12,42 +12,16 @@ use crate::error::{CmdError, CmdResult};
 use crate::state::State;
 
 /// The transactions family.
-pub static SPECS: &[CommandSpec] =
-    &[
-        CommandSpec::new("multi", 1, multi)
-            .flags("noscript loading stale fast allow_busy")
-            .acl("fast transaction")
-            .doc("transactions", "1.2.0", "Mark the start of a transaction block", "O(1)"),
-        CommandSpec::new("exec", 1, exec).flags("noscript loading stale skip_slowlog").acl("slow transaction").doc(
-            "transactions",
-            "1.2.0",
-            "Execute all commands issued after MULTI",
-            "Depends on commands in the transaction",
-        ),
-        CommandSpec::new("discard", 1, discard)
-            .flags("noscript loading stale fast allow_busy")
-            .acl("fast transaction")
-            .doc(
-                "transactions",
-                "2.0.0",
-                "Discard all commands issued after MULTI",
-                "O(N), when N is the number of queued commands",
-            ),
-        CommandSpec::new("watch", -2, watch)
-            .flags("noscript loading stale fast allow_busy")
-            .acl("fast transaction")
-            .keys(&[crate::command::KeySpec::range("RO", 1, -1, 1)])
-            .doc(
-                "transactions",
-                "2.2.0",
-                "Watch the given keys to determine execution of the MULTI/EXEC block",
-                "O(1) for every key.",
-            ),
-        CommandSpec::new("unwatch", 1, unwatch)
-            .flags("noscript loading stale fast allow_busy")
-            .acl("fast transaction")
-            .doc("transactions", "2.2.0", "Forget about all watched keys", "O(1)"),
-    ];
+pub static SPECS: &[CommandSpec] = &[
+    CommandSpec::new("multi", 1, multi).flags("noscript loading stale fast allow_busy").acl("fast transaction"),
+    CommandSpec::new("exec", 1, exec).flags("noscript loading stale skip_slowlog").acl("slow transaction"),
+    CommandSpec::new("discard", 1, discard).flags("noscript loading stale fast allow_busy").acl("fast transaction"),
+    CommandSpec::new("watch", -2, watch)
+        .flags("noscript loading stale fast allow_busy")
+        .acl("fast transaction")
+        .keys(&[crate::command::KeySpec::range("RO", 1, -1, 1)]),
+    CommandSpec::new("unwatch", 1, unwatch).flags("noscript loading stale fast allow_busy").acl("fast transaction"),
+];
 
 /// `EXECABORT`, for a transaction that had a command refused while queueing.
 pub const EXECABORT: CmdError = CmdError::fixed("EXECABORT Transaction discarded because of previous errors.");

@@ -12,111 +12,33 @@ const SHARD_KEYS: &[KeySpec] = &[KeySpec::range("not_key", 1, -1, 1)];
 
 /// The pub/sub family.
 pub static SPECS: &[CommandSpec] = &[
-    CommandSpec::new("subscribe", -2, subscribe).flags("pubsub noscript loading stale").acl("pubsub slow").doc(
-        "pubsub",
-        "2.0.0",
-        "Listen for messages published to the given channels",
-        "O(N) where N is the number of channels to subscribe to.",
-    ),
-    CommandSpec::new("unsubscribe", -1, unsubscribe).flags("pubsub noscript loading stale").acl("pubsub slow").doc(
-        "pubsub",
-        "2.0.0",
-        "Stop listening for messages posted to the given channels",
-        "O(N) where N is the number of clients already subscribed to a channel.",
-    ),
-    CommandSpec::new("psubscribe", -2, psubscribe).flags("pubsub noscript loading stale").acl("pubsub slow").doc(
-        "pubsub",
-        "2.0.0",
-        "Listen for messages published to channels matching the given patterns",
-        "O(N) where N is the number of patterns the client is already subscribed to.",
-    ),
-    CommandSpec::new("punsubscribe", -1, punsubscribe).flags("pubsub noscript loading stale").acl("pubsub slow").doc(
-        "pubsub",
-        "2.0.0",
-        "Stop listening for messages posted to channels matching the given patterns",
-        "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
-    ),
+    CommandSpec::new("subscribe", -2, subscribe).flags("pubsub noscript loading stale").acl("pubsub slow"),
+    CommandSpec::new("unsubscribe", -1, unsubscribe).flags("pubsub noscript loading stale").acl("pubsub slow"),
+    CommandSpec::new("psubscribe", -2, psubscribe).flags("pubsub noscript loading stale").acl("pubsub slow"),
+    CommandSpec::new("punsubscribe", -1, punsubscribe).flags("pubsub noscript loading stale").acl("pubsub slow"),
     CommandSpec::new("ssubscribe", -2, ssubscribe)
         .flags("pubsub noscript loading stale")
         .acl("pubsub slow")
-        .keys(SHARD_KEYS)
-        .doc(
-            "pubsub",
-            "7.0.0",
-            "Listen for messages published to the given shard channels",
-            "O(N) where N is the number of shard channels to subscribe to.",
-        ),
+        .keys(SHARD_KEYS),
     CommandSpec::new("sunsubscribe", -1, sunsubscribe)
         .flags("pubsub noscript loading stale")
         .acl("pubsub slow")
-        .keys(SHARD_KEYS)
-        .doc(
-            "pubsub",
-            "7.0.0",
-            "Stop listening for messages posted to the given shard channels",
-            "O(N) where N is the number of clients already subscribed to a shard channel.",
-        ),
-    CommandSpec::new("publish", 3, publish).flags("pubsub loading stale fast").acl("pubsub fast").doc(
-        "pubsub",
-        "2.0.0",
-        "Post a message to a channel",
-        "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
-    ),
+        .keys(SHARD_KEYS),
+    CommandSpec::new("publish", 3, publish).flags("pubsub loading stale fast").acl("pubsub fast"),
     CommandSpec::new("spublish", 3, spublish)
         .flags("pubsub loading stale fast")
         .acl("pubsub fast")
-        .keys(&[KeySpec::at("not_key", 1)])
-        .doc(
-            "pubsub",
-            "7.0.0",
-            "Post a message to a shard channel",
-            "O(N) where N is the number of clients subscribed to the receiving shard channel.",
-        ),
-    CommandSpec::container("pubsub", -2, PUBSUB_SUBS).acl("slow").doc(
-        "pubsub",
-        "2.8.0",
-        "A container for Pub/Sub commands",
-        "Depends on subcommand.",
-    ),
+        .keys(&[KeySpec::at("not_key", 1)]),
+    CommandSpec::container("pubsub", -2, PUBSUB_SUBS).acl("slow"),
 ];
 
 static PUBSUB_SUBS: &[CommandSpec] = &[
-    CommandSpec::new("channels", -2, pubsub_channels).flags("pubsub loading stale").acl("pubsub slow").doc(
-        "pubsub",
-        "2.8.0",
-        "List active channels",
-        "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
-    ),
-    CommandSpec::new("numsub", -2, pubsub_numsub).flags("pubsub loading stale").acl("pubsub slow").doc(
-        "pubsub",
-        "2.8.0",
-        "Get the count of subscribers for channels",
-        "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
-    ),
-    CommandSpec::new("shardchannels", -2, pubsub_shardchannels).flags("pubsub loading stale").acl("pubsub slow").doc(
-        "pubsub",
-        "7.0.0",
-        "List active shard channels",
-        "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
-    ),
-    CommandSpec::new("help", 2, pubsub_help).flags("loading stale").acl("slow").doc(
-        "pubsub",
-        "6.2.0",
-        "Show helpful text about the different subcommands",
-        "O(1)",
-    ),
-    CommandSpec::new("numpat", 2, pubsub_numpat).flags("pubsub loading stale").acl("pubsub slow").doc(
-        "pubsub",
-        "2.8.0",
-        "Get the count of unique patterns pattern subscriptions",
-        "O(1)",
-    ),
-    CommandSpec::new("shardnumsub", -2, pubsub_shardnumsub).flags("pubsub loading stale").acl("pubsub slow").doc(
-        "pubsub",
-        "7.0.0",
-        "Get the count of subscribers for shard channels",
-        "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
-    ),
+    CommandSpec::new("channels", -2, pubsub_channels).flags("pubsub loading stale").acl("pubsub slow"),
+    CommandSpec::new("numsub", -2, pubsub_numsub).flags("pubsub loading stale").acl("pubsub slow"),
+    CommandSpec::new("shardchannels", -2, pubsub_shardchannels).flags("pubsub loading stale").acl("pubsub slow"),
+    CommandSpec::new("help", 2, pubsub_help).flags("loading stale").acl("slow"),
+    CommandSpec::new("numpat", 2, pubsub_numpat).flags("pubsub loading stale").acl("pubsub slow"),
+    CommandSpec::new("shardnumsub", -2, pubsub_shardnumsub).flags("pubsub loading stale").acl("pubsub slow"),
 ];
 
 /// The words a subscription reply starts with, and how its count is taken.

@@ -30,168 +30,85 @@ const SHA_RO_KEYS: &[KeySpec] = &[KeySpec {
     find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
     notes: None,
 }];
-const COMPLEXITY: &str = "Depends on the script that is executed.";
 
 /// The scripting family.
 pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("eval", -3, eval)
         .flags("noscript stale skip_monitor may_replicate no_mandatory_keys script_flags")
         .acl("slow scripting")
-        .keys(RW_KEYS)
-        .doc("scripting", "2.6.0", "Execute a Lua script server side", COMPLEXITY),
+        .keys(RW_KEYS),
     CommandSpec::new("evalsha", -3, evalsha)
         .flags("noscript stale skip_monitor may_replicate no_mandatory_keys script_flags")
         .acl("slow scripting")
-        .keys(SHA_RW_KEYS)
-        .doc("scripting", "2.6.0", "Execute a Lua script server side", COMPLEXITY),
+        .keys(SHA_RW_KEYS),
     CommandSpec::new("eval_ro", -3, eval_ro)
         .flags("readonly noscript stale skip_monitor no_mandatory_keys script_flags")
         .acl("slow scripting")
-        .keys(RO_KEYS)
-        .doc("scripting", "7.0.0", "Execute a read-only Lua script server side", COMPLEXITY),
+        .keys(RO_KEYS),
     CommandSpec::new("evalsha_ro", -3, evalsha_ro)
         .flags("readonly noscript stale skip_monitor no_mandatory_keys script_flags")
         .acl("slow scripting")
-        .keys(SHA_RO_KEYS)
-        .doc("scripting", "7.0.0", "Execute a read-only Lua script server side", COMPLEXITY),
+        .keys(SHA_RO_KEYS),
     CommandSpec::new("fcall", -3, fcall)
         .flags("noscript stale skip_monitor may_replicate no_mandatory_keys script_flags")
         .acl("slow scripting")
-        .keys(RW_KEYS)
-        .doc("scripting", "7.0.0", "Invoke a function", "Depends on the function that is executed."),
+        .keys(RW_KEYS),
     CommandSpec::new("fcall_ro", -3, fcall_ro)
         .flags("readonly noscript stale skip_monitor no_mandatory_keys script_flags")
         .acl("slow scripting")
-        .keys(RO_KEYS)
-        .doc("scripting", "7.0.0", "Invoke a read-only function", "Depends on the function that is executed."),
-    CommandSpec::container("function", -2, FUNCTION_SUBS).acl("slow").doc(
-        "scripting",
-        "7.0.0",
-        "A container for function commands",
-        "Depends on subcommand.",
-    ),
-    CommandSpec::container("script", -2, SCRIPT_SUBS).acl("slow").doc(
-        "scripting",
-        "2.6.0",
-        "A container for Lua scripts management commands",
-        "Depends on subcommand.",
-    ),
+        .keys(RO_KEYS),
+    CommandSpec::container("function", -2, FUNCTION_SUBS).acl("slow"),
+    CommandSpec::container("script", -2, SCRIPT_SUBS).acl("slow"),
 ];
 
 static SCRIPT_SUBS: &[CommandSpec] = &[
     CommandSpec::new("exists", -3, script_exists)
         .flags("noscript")
         .acl("slow scripting")
-        .tips(&["request_policy:all_shards", "response_policy:agg_logical_and"])
-        .doc(
-            "scripting",
-            "2.6.0",
-            "Check existence of scripts in the script cache.",
-            "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
-        ),
-    CommandSpec::new("help", 2, script_help).flags("loading stale").acl("slow scripting").doc(
-        "scripting",
-        "5.0.0",
-        "Show helpful text about the different subcommands",
-        "O(1)",
-    ),
+        .tips(&["request_policy:all_shards", "response_policy:agg_logical_and"]),
+    CommandSpec::new("help", 2, script_help).flags("loading stale").acl("slow scripting"),
     CommandSpec::new("flush", -2, script_flush)
         .flags("noscript")
         .acl("slow scripting")
-        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
-        .doc(
-            "scripting",
-            "2.6.0",
-            "Remove all the scripts from the script cache.",
-            "O(N) with N being the number of scripts in cache",
-        ),
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
     CommandSpec::new("load", 3, script_load)
         .flags("noscript stale")
         .acl("slow scripting")
-        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
-        .doc(
-            "scripting",
-            "2.6.0",
-            "Load the specified Lua script into the script cache.",
-            "O(N) with N being the length in bytes of the script body.",
-        ),
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
     CommandSpec::new("kill", 2, script_kill)
         .flags("noscript allow_busy")
         .acl("slow scripting")
-        .tips(&["request_policy:all_shards", "response_policy:one_succeeded"])
-        .doc("scripting", "2.6.0", "Kill the script currently in execution.", "O(1)"),
+        .tips(&["request_policy:all_shards", "response_policy:one_succeeded"]),
 ];
 
 const ALL_SHARDS: &[&str] = &["request_policy:all_shards", "response_policy:all_succeeded"];
 
 static FUNCTION_SUBS: &[CommandSpec] = &[
-    CommandSpec::new("delete", 3, function_delete)
-        .flags("noscript write")
-        .acl("write slow scripting")
-        .tips(ALL_SHARDS)
-        .doc("scripting", "7.0.0", "Delete a function by name", "O(1)"),
-    CommandSpec::new("dump", 2, function_dump).flags("noscript").acl("slow scripting").doc(
-        "scripting",
-        "7.0.0",
-        "Dump all functions into a serialized binary payload",
-        "O(N) where N is the number of functions",
-    ),
-    CommandSpec::new("flush", -2, function_flush)
-        .flags("noscript write")
-        .acl("write slow scripting")
-        .tips(ALL_SHARDS)
-        .doc("scripting", "7.0.0", "Deleting all functions", "O(N) where N is the number of functions deleted"),
-    CommandSpec::new("help", 2, function_help).flags("loading stale").acl("slow scripting").doc(
-        "scripting",
-        "7.0.0",
-        "Show helpful text about the different subcommands",
-        "O(1)",
-    ),
+    CommandSpec::new("delete", 3, function_delete).flags("noscript write").acl("write slow scripting").tips(ALL_SHARDS),
+    CommandSpec::new("dump", 2, function_dump).flags("noscript").acl("slow scripting"),
+    CommandSpec::new("flush", -2, function_flush).flags("noscript write").acl("write slow scripting").tips(ALL_SHARDS),
+    CommandSpec::new("help", 2, function_help).flags("loading stale").acl("slow scripting"),
     CommandSpec::new("kill", 2, script_kill)
         .flags("noscript allow_busy")
         .acl("slow scripting")
-        .tips(&["request_policy:all_shards", "response_policy:one_succeeded"])
-        .doc("scripting", "7.0.0", "Kill the function currently in execution.", "O(1)"),
+        .tips(&["request_policy:all_shards", "response_policy:one_succeeded"]),
     CommandSpec::new("list", -2, function_list)
         .flags("noscript")
         .acl("slow scripting")
-        .tips(&["nondeterministic_output_order"])
-        .doc(
-            "scripting",
-            "7.0.0",
-            "List information about all the functions",
-            "O(N) where N is the number of functions",
-        ),
+        .tips(&["nondeterministic_output_order"]),
     CommandSpec::new("load", -3, function_load)
         .flags("noscript write denyoom")
         .acl("write slow scripting")
-        .tips(ALL_SHARDS)
-        .doc(
-            "scripting",
-            "7.0.0",
-            "Create a function with the given arguments (name, code, description)",
-            "O(1) (considering compilation time is redundant)",
-        ),
+        .tips(ALL_SHARDS),
     CommandSpec::new("restore", -3, function_restore)
         .flags("noscript write denyoom")
         .acl("write slow scripting")
-        .tips(ALL_SHARDS)
-        .doc(
-            "scripting",
-            "7.0.0",
-            "Restore all the functions on the given payload",
-            "O(N) where N is the number of functions on the payload",
-        ),
-    CommandSpec::new("stats", 2, function_stats)
-        .flags("noscript allow_busy")
-        .acl("slow scripting")
-        .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
-        .doc(
-            "scripting",
-            "7.0.0",
-            "Return information about the function currently running (name, description, duration)",
-            "O(1)",
-        ),
+        .tips(ALL_SHARDS),
+    CommandSpec::new("stats", 2, function_stats).flags("noscript allow_busy").acl("slow scripting").tips(&[
+        "nondeterministic_output",
+        "request_policy:all_shards",
+        "response_policy:special",
+    ]),
 ];
 
 /// FCALL function numkeys [key ...] [arg ...]

@@ -16,135 +16,61 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("dbsize", 1, dbsize)
         .flags("readonly fast")
         .acl("keyspace read fast")
-        .tips(&["request_policy:all_shards", "response_policy:agg_sum"])
-        .doc("server", "1.0.0", "Return the number of keys in the selected database", "O(1)"),
+        .tips(&["request_policy:all_shards", "response_policy:agg_sum"]),
     CommandSpec::new("flushdb", -1, flushdb)
         .flags("write")
         .acl("keyspace write slow dangerous")
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc(
-            "server",
-            "1.0.0",
-            "Remove all keys from the current database",
-            "O(N) where N is the number of keys in the selected database",
-        ),
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
     CommandSpec::new("flushall", -1, flushall)
         .flags("write")
         .acl("keyspace write slow dangerous")
-        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
-        .doc(
-            "server",
-            "1.0.0",
-            "Remove all keys from all databases",
-            "O(N) where N is the total number of keys in all databases",
-        ),
-    CommandSpec::new("swapdb", 3, swapdb).flags("write fast").acl("keyspace write fast dangerous").doc(
-        "server",
-        "4.0.0",
-        "Swaps two Redis databases",
-        "O(N) where N is the count of clients watching or blocking on keys from both databases.",
-    ),
-    CommandSpec::new("time", 1, time).flags("loading stale fast").acl("fast").tips(&["nondeterministic_output"]).doc(
-        "server",
-        "2.6.0",
-        "Return the current server time",
-        "O(1)",
-    ),
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    CommandSpec::new("swapdb", 3, swapdb).flags("write fast").acl("keyspace write fast dangerous"),
+    CommandSpec::new("time", 1, time).flags("loading stale fast").acl("fast").tips(&["nondeterministic_output"]),
     CommandSpec::new("lastsave", 1, lastsave)
         .flags("loading stale fast")
         .acl("admin fast dangerous")
-        .tips(&["nondeterministic_output"])
-        .doc("server", "1.0.0", "Get the UNIX time stamp of the last successful save to disk", "O(1)"),
+        .tips(&["nondeterministic_output"]),
     CommandSpec::new("shutdown", -1, shutdown)
         .flags("admin noscript loading stale no_multi allow_busy")
-        .acl("admin slow dangerous")
-        .doc(
-            "server",
-            "1.0.0",
-            "Synchronously save the dataset to disk and then shut down the server",
-            "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
-        ),
-    CommandSpec::new("monitor", 1, monitor).flags("admin noscript loading stale").acl("admin slow dangerous").doc(
-        "server",
-        "1.0.0",
-        "Listen for all requests received by the server in real time",
-        "",
-    ),
-    CommandSpec::new("info", -1, info)
-        .flags("loading stale")
-        .acl("slow dangerous")
-        .tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
-        .doc("server", "1.0.0", "Get information and statistics about the server", "O(1)"),
-    CommandSpec::container("config", -2, CONFIG_SUBS).acl("slow").doc(
-        "server",
-        "2.0.0",
-        "A container for server configuration commands",
-        "Depends on subcommand.",
-    ),
-    CommandSpec::container("slowlog", -2, SLOWLOG_SUBS).acl("slow").doc(
-        "server",
-        "2.2.12",
-        "A container for slow log commands",
-        "Depends on subcommand.",
-    ),
+        .acl("admin slow dangerous"),
+    CommandSpec::new("monitor", 1, monitor).flags("admin noscript loading stale").acl("admin slow dangerous"),
+    CommandSpec::new("info", -1, info).flags("loading stale").acl("slow dangerous").tips(&[
+        "nondeterministic_output",
+        "request_policy:all_shards",
+        "response_policy:special",
+    ]),
+    CommandSpec::container("config", -2, CONFIG_SUBS).acl("slow"),
+    CommandSpec::container("slowlog", -2, SLOWLOG_SUBS).acl("slow"),
 ];
 
 static CONFIG_SUBS: &[CommandSpec] = &[
-    CommandSpec::new("get", -3, config_get).flags("admin noscript loading stale").acl("admin slow dangerous").doc(
-        "server",
-        "2.0.0",
-        "Get the values of configuration parameters",
-        "O(N) when N is the number of configuration parameters provided",
-    ),
+    CommandSpec::new("get", -3, config_get).flags("admin noscript loading stale").acl("admin slow dangerous"),
     CommandSpec::new("set", -4, config_set)
         .flags("admin noscript loading stale")
         .acl("admin slow dangerous")
-        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
-        .doc(
-            "server",
-            "2.0.0",
-            "Set configuration parameters to the given values",
-            "O(N) when N is the number of configuration parameters provided",
-        ),
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
     CommandSpec::new("resetstat", 2, config_resetstat)
         .flags("admin noscript loading stale")
-        .acl("admin slow dangerous")
-        .doc("server", "2.0.0", "Reset the stats returned by INFO", "O(1)"),
-    CommandSpec::new("help", 2, config_help).flags("loading stale").acl("slow").doc(
-        "server",
-        "5.0.0",
-        "Show helpful text about the different subcommands",
-        "O(1)",
-    ),
+        .acl("admin slow dangerous"),
+    CommandSpec::new("help", 2, config_help).flags("loading stale").acl("slow"),
 ];
 
 static SLOWLOG_SUBS: &[CommandSpec] = &[
     CommandSpec::new("get", -2, slowlog_get)
         .flags("admin loading stale")
         .acl("admin slow dangerous")
-        .tips(&["request_policy:all_nodes", "nondeterministic_output"])
-        .doc("server", "2.2.12", "Get the slow log's entries", "O(N) where N is the number of entries returned"),
-    CommandSpec::new("len", 2, slowlog_len)
-        .flags("admin loading stale")
-        .acl("admin slow dangerous")
-        .tips(&["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"])
-        .doc("server", "2.2.12", "Get the slow log's length", "O(1)"),
+        .tips(&["request_policy:all_nodes", "nondeterministic_output"]),
+    CommandSpec::new("len", 2, slowlog_len).flags("admin loading stale").acl("admin slow dangerous").tips(&[
+        "request_policy:all_nodes",
+        "response_policy:agg_sum",
+        "nondeterministic_output",
+    ]),
     CommandSpec::new("reset", 2, slowlog_reset)
         .flags("admin loading stale")
         .acl("admin slow dangerous")
-        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
-        .doc(
-            "server",
-            "2.2.12",
-            "Clear all entries from the slow log",
-            "O(N) where N is the number of entries in the slowlog",
-        ),
-    CommandSpec::new("help", 2, slowlog_help).flags("loading stale").acl("slow").doc(
-        "server",
-        "6.2.0",
-        "Show helpful text about the different subcommands",
-        "O(1)",
-    ),
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    CommandSpec::new("help", 2, slowlog_help).flags("loading stale").acl("slow"),
 ];
 
 /// DBSIZE

@@ -21,95 +21,74 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("sadd", -3, sadd)
         .flags("write denyoom fast")
         .acl("write set fast")
-        .keys(&[KeySpec::at("RW insert", 1)])
-        .doc("set", "1.0.0", "Add one or more members to a set", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."),
-    CommandSpec::new("srem", -3, srem)
-        .flags("write fast")
-        .acl("write set fast")
-        .keys(&[KeySpec::at("RW delete", 1)])
-        .doc("set", "1.0.0", "Remove one or more members from a set", "O(N) where N is the number of members to be removed."),
+        .keys(&[KeySpec::at("RW insert", 1)]),
+    CommandSpec::new("srem", -3, srem).flags("write fast").acl("write set fast").keys(&[KeySpec::at("RW delete", 1)]),
     CommandSpec::new("sismember", 3, sismember)
         .flags("readonly fast")
         .acl("read set fast")
-        .keys(&[KeySpec::at("RO", 1)])
-        .doc("set", "1.0.0", "Determine if a given value is a member of a set", "O(1)"),
+        .keys(&[KeySpec::at("RO", 1)]),
     CommandSpec::new("smismember", -3, smismember)
         .flags("readonly fast")
         .acl("read set fast")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("set", "6.2.0", "Returns the membership associated with the given elements for a set", "O(N) where N is the number of elements being checked for membership"),
-    CommandSpec::new("scard", 2, scard)
-        .flags("readonly fast")
-        .acl("read set fast")
-        .keys(&[KeySpec::at("RO", 1)])
-        .doc("set", "1.0.0", "Get the number of members in a set", "O(1)"),
+        .keys(&[KeySpec::at("RO access", 1)]),
+    CommandSpec::new("scard", 2, scard).flags("readonly fast").acl("read set fast").keys(&[KeySpec::at("RO", 1)]),
     CommandSpec::new("smembers", 2, smembers)
         .flags("readonly")
         .acl("read set slow")
         .keys(&[KeySpec::at("RO access", 1)])
-        .tips(&["nondeterministic_output_order"])
-        .doc("set", "1.0.0", "Get all the members in a set", "O(N) where N is the set cardinality."),
+        .tips(&["nondeterministic_output_order"]),
     CommandSpec::new("srandmember", -2, srandmember)
         .flags("readonly")
         .acl("read set slow")
         .keys(&[KeySpec::at("RO access", 1)])
-        .tips(&["nondeterministic_output"])
-        .doc("set", "1.0.0", "Get one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count."),
+        .tips(&["nondeterministic_output"]),
     CommandSpec::new("spop", -2, spop)
         .flags("write fast")
         .acl("write set fast")
         .keys(&[KeySpec::at("RW access delete", 1)])
-        .tips(&["nondeterministic_output"])
-        .doc("set", "1.0.0", "Remove and return one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count."),
+        .tips(&["nondeterministic_output"]),
     CommandSpec::new("smove", 4, smove)
         .flags("write fast")
         .acl("write set fast")
-        .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("RW insert", 2)])
-        .doc("set", "1.0.0", "Move a member from one set to another", "O(1)"),
+        .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("RW insert", 2)]),
     CommandSpec::new("sdiff", -2, sdiff)
         .flags("readonly")
         .acl("read set slow")
         .keys(&[KeySpec::range("RO access", 1, -1, 1)])
-        .tips(&["nondeterministic_output_order"])
-        .doc("set", "1.0.0", "Subtract multiple sets", "O(N) where N is the total number of elements in all given sets."),
+        .tips(&["nondeterministic_output_order"]),
     CommandSpec::new("sdiffstore", -3, sdiffstore)
         .flags("write denyoom")
         .acl("write set slow")
-        .keys(&[KeySpec::at("OW update", 1), KeySpec::range("RO access", 2, -1, 1)])
-        .doc("set", "1.0.0", "Subtract multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets."),
+        .keys(&[KeySpec::at("OW update", 1), KeySpec::range("RO access", 2, -1, 1)]),
     CommandSpec::new("sinter", -2, sinter)
         .flags("readonly")
         .acl("read set slow")
         .keys(&[KeySpec::range("RO access", 1, -1, 1)])
-        .tips(&["nondeterministic_output_order"])
-        .doc("set", "1.0.0", "Intersect multiple sets", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."),
+        .tips(&["nondeterministic_output_order"]),
     CommandSpec::new("sinterstore", -3, sinterstore)
         .flags("write denyoom")
         .acl("write set slow")
-        .keys(&[KeySpec::at("RW update", 1), KeySpec::range("RO access", 2, -1, 1)])
-        .doc("set", "1.0.0", "Intersect multiple sets and store the resulting set in a key", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."),
-    CommandSpec::new("sintercard", -3, sintercard)
-        .flags("readonly")
-        .acl("read set slow")
-        .keys(&[KeySpec { flags: "RO access", begin: BeginSearch::Index(1), find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 }, notes: None }])
-        .doc("set", "7.0.0", "Intersect multiple sets and return the cardinality of the result", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."),
+        .keys(&[KeySpec::at("RW update", 1), KeySpec::range("RO access", 2, -1, 1)]),
+    CommandSpec::new("sintercard", -3, sintercard).flags("readonly").acl("read set slow").keys(&[KeySpec {
+        flags: "RO access",
+        begin: BeginSearch::Index(1),
+        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
+        notes: None,
+    }]),
     CommandSpec::new("sunion", -2, sunion)
         .flags("readonly")
         .acl("read set slow")
         .keys(&[KeySpec::range("RO access", 1, -1, 1)])
-        .tips(&["nondeterministic_output_order"])
-        .doc("set", "1.0.0", "Add multiple sets", "O(N) where N is the total number of elements in all given sets."),
+        .tips(&["nondeterministic_output_order"]),
     CommandSpec::new("sunionstore", -3, sunionstore)
         .flags("write denyoom")
         .acl("write set slow")
-        .keys(&[KeySpec::at("OW update", 1), KeySpec::range("RO access", 2, -1, 1)])
-        .doc("set", "1.0.0", "Add multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets."),
+        .keys(&[KeySpec::at("OW update", 1), KeySpec::range("RO access", 2, -1, 1)]),
     CommandSpec::new("sscan", -3, sscan)
         .flags("readonly")
         .acl("read set slow")
         .keys(&[KeySpec::at("RO access", 1)])
-        .tips(&["nondeterministic_output"])
-        .doc("set", "2.8.0", "Incrementally iterate Set elements", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."),
+        .tips(&["nondeterministic_output"]),
 ];
 
 /// The set at `loc`, or WRONGTYPE.

@@ -46,13 +46,7 @@ pub static SPECS: &[CommandSpec] = &[
                 "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array",
             ),
         ])
-        .getkeys(sort_keys)
-        .doc(
-            "generic",
-            "1.0.0",
-            "Sort the elements in a list, set or sorted set",
-            "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
-        ),
+        .getkeys(sort_keys),
     CommandSpec::new("sort_ro", -2, sort_ro)
         .flags("readonly")
         .acl("read set sortedset list slow dangerous")
@@ -61,13 +55,7 @@ pub static SPECS: &[CommandSpec] = &[
             KeySpec { flags: "RO access", begin: BeginSearch::Unknown, find: FindKeys::Unknown, notes: None }.notes(
                 "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort",
             ),
-        ])
-        .doc(
-            "generic",
-            "7.0.0",
-            "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
-            "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
-        ),
+        ]),
 ];
 
 /// SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA] [STORE destination]

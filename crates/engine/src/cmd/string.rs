@@ -16,145 +16,71 @@ const RW: &[KeySpec] = &[KeySpec::at("RW access update", 1)];
 
 /// The string family.
 pub static SPECS: &[CommandSpec] = &[
-    CommandSpec::new("get", 2, get).flags("readonly fast").acl("read string fast").keys(RO).doc(
-        "string",
-        "1.0.0",
-        "Get the value of a key",
-        "O(1)",
-    ),
-    CommandSpec::new("set", -3, set)
-        .flags("write denyoom")
-        .acl("write string slow")
-        .keys(&[
-            KeySpec::at("RW access update variable_flags", 1).notes("RW and ACCESS due to the optional `GET` argument")
-        ])
-        .doc("string", "1.0.0", "Set the string value of a key", "O(1)"),
+    CommandSpec::new("get", 2, get).flags("readonly fast").acl("read string fast").keys(RO),
+    CommandSpec::new("set", -3, set).flags("write denyoom").acl("write string slow").keys(&[KeySpec::at(
+        "RW access update variable_flags",
+        1,
+    )
+    .notes("RW and ACCESS due to the optional `GET` argument")]),
     CommandSpec::new("setnx", 3, setnx)
         .flags("write denyoom fast")
         .acl("write string fast")
-        .keys(&[KeySpec::at("OW insert", 1)])
-        .doc("string", "1.0.0", "Set the value of a key, only if the key does not exist", "O(1)"),
+        .keys(&[KeySpec::at("OW insert", 1)]),
     CommandSpec::new("setex", 4, setex)
         .flags("write denyoom")
         .acl("write string slow")
-        .keys(&[KeySpec::at("OW update", 1)])
-        .doc("string", "2.0.0", "Set the value and expiration of a key", "O(1)"),
+        .keys(&[KeySpec::at("OW update", 1)]),
     CommandSpec::new("psetex", 4, psetex)
         .flags("write denyoom")
         .acl("write string slow")
-        .keys(&[KeySpec::at("OW update", 1)])
-        .doc("string", "2.6.0", "Set the value and expiration in milliseconds of a key", "O(1)"),
-    CommandSpec::new("getset", 3, getset).flags("write denyoom fast").acl("write string fast").keys(RW).doc(
-        "string",
-        "1.0.0",
-        "Set the string value of a key and return its old value",
-        "O(1)",
-    ),
+        .keys(&[KeySpec::at("OW update", 1)]),
+    CommandSpec::new("getset", 3, getset).flags("write denyoom fast").acl("write string fast").keys(RW),
     CommandSpec::new("getdel", 2, getdel)
         .flags("write fast")
         .acl("write string fast")
-        .keys(&[KeySpec::at("RW access delete", 1)])
-        .doc("string", "6.2.0", "Get the value of a key and delete the key", "O(1)"),
-    CommandSpec::new("getex", -2, getex)
-        .flags("write fast")
-        .acl("write string fast")
-        .keys(&[KeySpec::at("RW access update", 1).notes("RW and UPDATE because it changes the TTL")])
-        .doc("string", "6.2.0", "Get the value of a key and optionally set its expiration", "O(1)"),
+        .keys(&[KeySpec::at("RW access delete", 1)]),
+    CommandSpec::new("getex", -2, getex).flags("write fast").acl("write string fast").keys(&[KeySpec::at(
+        "RW access update",
+        1,
+    )
+    .notes("RW and UPDATE because it changes the TTL")]),
     CommandSpec::new("mget", -2, mget)
         .flags("readonly fast")
         .acl("read string fast")
         .keys(&[KeySpec::range("RO access", 1, -1, 1)])
-        .tips(&["request_policy:multi_shard"])
-        .doc(
-            "string",
-            "1.0.0",
-            "Get the values of all the given keys",
-            "O(N) where N is the number of keys to retrieve.",
-        ),
+        .tips(&["request_policy:multi_shard"]),
     CommandSpec::new("mset", -3, mset)
         .flags("write denyoom")
         .acl("write string slow")
         .keys(&[KeySpec::range("OW update", 1, -1, 2)])
-        .tips(&["request_policy:multi_shard", "response_policy:all_succeeded"])
-        .doc("string", "1.0.1", "Set multiple keys to multiple values", "O(N) where N is the number of keys to set."),
+        .tips(&["request_policy:multi_shard", "response_policy:all_succeeded"]),
     CommandSpec::new("msetnx", -3, msetnx)
         .flags("write denyoom")
         .acl("write string slow")
         .keys(&[KeySpec::range("OW insert", 1, -1, 2)])
-        .tips(&["request_policy:multi_shard", "response_policy:agg_min"])
-        .doc(
-            "string",
-            "1.0.1",
-            "Set multiple keys to multiple values, only if none of the keys exist",
-            "O(N) where N is the number of keys to set.",
-        ),
+        .tips(&["request_policy:multi_shard", "response_policy:agg_min"]),
     CommandSpec::new("append", 3, append)
         .flags("write denyoom fast")
         .acl("write string fast")
-        .keys(&[KeySpec::at("RW insert", 1)])
-        .doc("string", "2.0.0", "Append a value to a key", "O(1)"),
-    CommandSpec::new("strlen", 2, strlen)
-        .flags("readonly fast")
-        .acl("read string fast")
-        .keys(&[KeySpec::at("RO", 1)])
-        .doc("string", "2.2.0", "Get the length of the value stored in a key", "O(1)"),
-    CommandSpec::new("getrange", 4, getrange).flags("readonly").acl("read string slow").keys(RO).doc(
-        "string",
-        "2.4.0",
-        "Get a substring of the string stored at a key",
-        "O(N)",
-    ),
-    CommandSpec::new("substr", 4, getrange).flags("readonly").acl("read string slow").keys(RO).doc(
-        "string",
-        "1.0.0",
-        "Get a substring of the string stored at a key",
-        "O(N)",
-    ),
+        .keys(&[KeySpec::at("RW insert", 1)]),
+    CommandSpec::new("strlen", 2, strlen).flags("readonly fast").acl("read string fast").keys(&[KeySpec::at("RO", 1)]),
+    CommandSpec::new("getrange", 4, getrange).flags("readonly").acl("read string slow").keys(RO),
+    CommandSpec::new("substr", 4, getrange).flags("readonly").acl("read string slow").keys(RO),
     CommandSpec::new("setrange", 4, setrange)
         .flags("write denyoom")
         .acl("write string slow")
-        .keys(&[KeySpec::at("RW update", 1)])
-        .doc("string", "2.2.0", "Overwrite part of a string at key starting at the specified offset", "O(1)"),
-    CommandSpec::new("incr", 2, incr).flags("write denyoom fast").acl("write string fast").keys(RW).doc(
-        "string",
-        "1.0.0",
-        "Increment the integer value of a key by one",
-        "O(1)",
-    ),
-    CommandSpec::new("decr", 2, decr).flags("write denyoom fast").acl("write string fast").keys(RW).doc(
-        "string",
-        "1.0.0",
-        "Decrement the integer value of a key by one",
-        "O(1)",
-    ),
-    CommandSpec::new("incrby", 3, incrby).flags("write denyoom fast").acl("write string fast").keys(RW).doc(
-        "string",
-        "1.0.0",
-        "Increment the integer value of a key by the given amount",
-        "O(1)",
-    ),
-    CommandSpec::new("decrby", 3, decrby).flags("write denyoom fast").acl("write string fast").keys(RW).doc(
-        "string",
-        "1.0.0",
-        "Decrement the integer value of a key by the given number",
-        "O(1)",
-    ),
-    CommandSpec::new("incrbyfloat", 3, incrbyfloat).flags("write denyoom fast").acl("write string fast").keys(RW).doc(
-        "string",
-        "2.6.0",
-        "Increment the float value of a key by the given amount",
-        "O(1)",
-    ),
-    CommandSpec::new("lcs", -3, lcs_cmd)
-        .flags("readonly")
-        .acl("read string slow")
-        .keys(&[KeySpec::range("RO access", 1, 1, 1)])
-        .doc(
-            "string",
-            "7.0.0",
-            "Find longest common substring",
-            "O(N*M) where N and M are the lengths of s1 and s2, respectively",
-        ),
+        .keys(&[KeySpec::at("RW update", 1)]),
+    CommandSpec::new("incr", 2, incr).flags("write denyoom fast").acl("write string fast").keys(RW),
+    CommandSpec::new("decr", 2, decr).flags("write denyoom fast").acl("write string fast").keys(RW),
+    CommandSpec::new("incrby", 3, incrby).flags("write denyoom fast").acl("write string fast").keys(RW),
+    CommandSpec::new("decrby", 3, decrby).flags("write denyoom fast").acl("write string fast").keys(RW),
+    CommandSpec::new("incrbyfloat", 3, incrbyfloat).flags("write denyoom fast").acl("write string fast").keys(RW),
+    CommandSpec::new("lcs", -3, lcs_cmd).flags("readonly").acl("read string slow").keys(&[KeySpec::range(
+        "RO access",
+        1,
+        1,
+        1,
+    )]),
 ];
 
 /// The string value at `loc`, or WRONGTYPE.

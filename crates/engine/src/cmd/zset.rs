@@ -25,180 +25,171 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec::new("zadd", -4, zadd)
         .flags("write denyoom fast")
         .acl("write sortedset fast")
-        .keys(&[KeySpec::at("RW update", 1)])
-        .doc("sorted-set", "1.2.0", "Add one or more members to a sorted set, or update its score if it already exists", "O(log(N)) for each item added, where N is the number of elements in the sorted set."),
+        .keys(&[KeySpec::at("RW update", 1)]),
     CommandSpec::new("zrem", -3, zrem)
         .flags("write fast")
         .acl("write sortedset fast")
-        .keys(&[KeySpec::at("RW delete", 1)])
-        .doc("sorted-set", "1.2.0", "Remove one or more members from a sorted set", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed."),
-    CommandSpec::new("zcard", 2, zcard)
-        .flags("readonly fast")
-        .acl("read sortedset fast")
-        .keys(&[KeySpec::at("RO", 1)])
-        .doc("sorted-set", "1.2.0", "Get the number of members in a sorted set", "O(1)"),
+        .keys(&[KeySpec::at("RW delete", 1)]),
+    CommandSpec::new("zcard", 2, zcard).flags("readonly fast").acl("read sortedset fast").keys(&[KeySpec::at("RO", 1)]),
     CommandSpec::new("zscore", 3, zscore)
         .flags("readonly fast")
         .acl("read sortedset fast")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("sorted-set", "1.2.0", "Get the score associated with the given member in a sorted set", "O(1)"),
+        .keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("zmscore", -3, zmscore)
         .flags("readonly fast")
         .acl("read sortedset fast")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("sorted-set", "6.2.0", "Get the score associated with the given members in a sorted set", "O(N) where N is the number of members being requested."),
+        .keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("zincrby", 4, zincrby)
         .flags("write denyoom fast")
         .acl("write sortedset fast")
-        .keys(&[KeySpec::at("RW access update", 1)])
-        .doc("sorted-set", "1.2.0", "Increment the score of a member in a sorted set", "O(log(N)) where N is the number of elements in the sorted set."),
+        .keys(&[KeySpec::at("RW access update", 1)]),
     CommandSpec::new("zcount", 4, zcount)
         .flags("readonly fast")
         .acl("read sortedset fast")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("sorted-set", "2.0.0", "Count the members in a sorted set with scores within the given values", "O(log(N)) with N being the number of elements in the sorted set."),
+        .keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("zlexcount", 4, zlexcount)
         .flags("readonly fast")
         .acl("read sortedset fast")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("sorted-set", "2.8.9", "Count the number of members in a sorted set between a given lexicographical range", "O(log(N)) with N being the number of elements in the sorted set."),
+        .keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("zrank", 3, zrank)
         .flags("readonly fast")
         .acl("read sortedset fast")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("sorted-set", "2.0.0", "Determine the index of a member in a sorted set", "O(log(N))"),
+        .keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("zrevrank", 3, zrevrank)
         .flags("readonly fast")
         .acl("read sortedset fast")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("sorted-set", "2.0.0", "Determine the index of a member in a sorted set, with scores ordered from high to low", "O(log(N))"),
+        .keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("zrange", -4, zrange)
         .flags("readonly")
         .acl("read sortedset slow")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("sorted-set", "1.2.0", "Return a range of members in a sorted set", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
+        .keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("zrangestore", -5, zrangestore)
         .flags("write denyoom")
         .acl("write sortedset slow")
-        .keys(&[KeySpec::at("OW update", 1), KeySpec::at("RO access", 2)])
-        .doc("sorted-set", "6.2.0", "Store a range of members from sorted set into another key", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key."),
+        .keys(&[KeySpec::at("OW update", 1), KeySpec::at("RO access", 2)]),
     CommandSpec::new("zrevrange", -4, zrevrange)
         .flags("readonly")
         .acl("read sortedset slow")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("sorted-set", "1.2.0", "Return a range of members in a sorted set, by index, with scores ordered from high to low", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."),
+        .keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("zrangebyscore", -4, zrangebyscore)
         .flags("readonly")
         .acl("read sortedset slow")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("sorted-set", "1.0.5", "Return a range of members in a sorted set, by score", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."),
+        .keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("zrevrangebyscore", -4, zrevrangebyscore)
         .flags("readonly")
         .acl("read sortedset slow")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("sorted-set", "2.2.0", "Return a range of members in a sorted set, by score, with scores ordered from high to low", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."),
+        .keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("zrangebylex", -4, zrangebylex)
         .flags("readonly")
         .acl("read sortedset slow")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("sorted-set", "2.8.9", "Return a range of members in a sorted set, by lexicographical range", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."),
+        .keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("zrevrangebylex", -4, zrevrangebylex)
         .flags("readonly")
         .acl("read sortedset slow")
-        .keys(&[KeySpec::at("RO access", 1)])
-        .doc("sorted-set", "2.8.9", "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."),
+        .keys(&[KeySpec::at("RO access", 1)]),
     CommandSpec::new("zremrangebyrank", 4, zremrangebyrank)
         .flags("write")
         .acl("write sortedset slow")
-        .keys(&[KeySpec::at("RW delete", 1)])
-        .doc("sorted-set", "2.0.0", "Remove all members in a sorted set within the given indexes", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation."),
+        .keys(&[KeySpec::at("RW delete", 1)]),
     CommandSpec::new("zremrangebyscore", 4, zremrangebyscore)
         .flags("write")
         .acl("write sortedset slow")
-        .keys(&[KeySpec::at("RW delete", 1)])
-        .doc("sorted-set", "1.2.0", "Remove all members in a sorted set within the given scores", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation."),
+        .keys(&[KeySpec::at("RW delete", 1)]),
     CommandSpec::new("zremrangebylex", 4, zremrangebylex)
         .flags("write")
         .acl("write sortedset slow")
-        .keys(&[KeySpec::at("RW delete", 1)])
-        .doc("sorted-set", "2.8.9", "Remove all members in a sorted set between the given lexicographical range", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation."),
+        .keys(&[KeySpec::at("RW delete", 1)]),
     CommandSpec::new("zpopmin", -2, zpopmin)
         .flags("write fast")
         .acl("write sortedset fast")
-        .keys(&[KeySpec::at("RW access delete", 1)])
-        .doc("sorted-set", "5.0.0", "Remove and return members with the lowest scores in a sorted set", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
+        .keys(&[KeySpec::at("RW access delete", 1)]),
     CommandSpec::new("zpopmax", -2, zpopmax)
         .flags("write fast")
         .acl("write sortedset fast")
-        .keys(&[KeySpec::at("RW access delete", 1)])
-        .doc("sorted-set", "5.0.0", "Remove and return members with the highest scores in a sorted set", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."),
-    CommandSpec::new("zmpop", -4, zmpop)
-        .flags("write")
-        .acl("write sortedset slow")
-        .keys(&[KeySpec { flags: "RW access delete", begin: BeginSearch::Index(1), find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 }, notes: None }])
-        .doc("sorted-set", "7.0.0", "Remove and return members with scores in a sorted set", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped."),
+        .keys(&[KeySpec::at("RW access delete", 1)]),
+    CommandSpec::new("zmpop", -4, zmpop).flags("write").acl("write sortedset slow").keys(&[KeySpec {
+        flags: "RW access delete",
+        begin: BeginSearch::Index(1),
+        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
+        notes: None,
+    }]),
     CommandSpec::new("zrandmember", -2, zrandmember)
         .flags("readonly")
         .acl("read sortedset slow")
         .keys(&[KeySpec::at("RO access", 1)])
-        .tips(&["nondeterministic_output"])
-        .doc("sorted-set", "6.2.0", "Get one or multiple random elements from a sorted set", "O(N) where N is the number of elements returned"),
-    CommandSpec::new("zinter", -3, zinter)
-        .flags("readonly")
-        .acl("read sortedset slow")
-        .keys(&[KeySpec { flags: "RO access", begin: BeginSearch::Index(1), find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 }, notes: None }])
-        .doc("sorted-set", "6.2.0", "Intersect multiple sorted sets", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set."),
-    CommandSpec::new("zunion", -3, zunion)
-        .flags("readonly")
-        .acl("read sortedset slow")
-        .keys(&[KeySpec { flags: "RO access", begin: BeginSearch::Index(1), find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 }, notes: None }])
-        .doc("sorted-set", "6.2.0", "Add multiple sorted sets", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set."),
-    CommandSpec::new("zdiff", -3, zdiff)
-        .flags("readonly")
-        .acl("read sortedset slow")
-        .keys(&[KeySpec { flags: "RO access", begin: BeginSearch::Index(1), find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 }, notes: None }])
-        .doc("sorted-set", "6.2.0", "Subtract multiple sorted sets", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set."),
-    CommandSpec::new("zinterstore", -4, zinterstore)
-        .flags("write denyoom")
-        .acl("write sortedset slow")
-        .keys(&[KeySpec::at("OW update", 1), KeySpec { flags: "RO access", begin: BeginSearch::Index(2), find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 }, notes: None }])
-        .doc("sorted-set", "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set."),
-    CommandSpec::new("zunionstore", -4, zunionstore)
-        .flags("write denyoom")
-        .acl("write sortedset slow")
-        .keys(&[KeySpec::at("OW update", 1), KeySpec { flags: "RO access", begin: BeginSearch::Index(2), find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 }, notes: None }])
-        .doc("sorted-set", "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set."),
-    CommandSpec::new("zdiffstore", -4, zdiffstore)
-        .flags("write denyoom")
-        .acl("write sortedset slow")
-        .keys(&[KeySpec::at("OW update", 1), KeySpec { flags: "RO access", begin: BeginSearch::Index(2), find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 }, notes: None }])
-        .doc("sorted-set", "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set."),
-    CommandSpec::new("zintercard", -3, zintercard)
-        .flags("readonly")
-        .acl("read sortedset slow")
-        .keys(&[KeySpec { flags: "RO access", begin: BeginSearch::Index(1), find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 }, notes: None }])
-        .doc("sorted-set", "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets."),
+        .tips(&["nondeterministic_output"]),
+    CommandSpec::new("zinter", -3, zinter).flags("readonly").acl("read sortedset slow").keys(&[KeySpec {
+        flags: "RO access",
+        begin: BeginSearch::Index(1),
+        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
+        notes: None,
+    }]),
+    CommandSpec::new("zunion", -3, zunion).flags("readonly").acl("read sortedset slow").keys(&[KeySpec {
+        flags: "RO access",
+        begin: BeginSearch::Index(1),
+        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
+        notes: None,
+    }]),
+    CommandSpec::new("zdiff", -3, zdiff).flags("readonly").acl("read sortedset slow").keys(&[KeySpec {
+        flags: "RO access",
+        begin: BeginSearch::Index(1),
+        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
+        notes: None,
+    }]),
+    CommandSpec::new("zinterstore", -4, zinterstore).flags("write denyoom").acl("write sortedset slow").keys(&[
+        KeySpec::at("OW update", 1),
+        KeySpec {
+            flags: "RO access",
+            begin: BeginSearch::Index(2),
+            find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
+            notes: None,
+        },
+    ]),
+    CommandSpec::new("zunionstore", -4, zunionstore).flags("write denyoom").acl("write sortedset slow").keys(&[
+        KeySpec::at("OW update", 1),
+        KeySpec {
+            flags: "RO access",
+            begin: BeginSearch::Index(2),
+            find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
+            notes: None,
+        },
+    ]),
+    CommandSpec::new("zdiffstore", -4, zdiffstore).flags("write denyoom").acl("write sortedset slow").keys(&[
+        KeySpec::at("OW update", 1),
+        KeySpec {
+            flags: "RO access",
+            begin: BeginSearch::Index(2),
+            find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
+            notes: None,
+        },
+    ]),
+    CommandSpec::new("zintercard", -3, zintercard).flags("readonly").acl("read sortedset slow").keys(&[KeySpec {
+        flags: "RO access",
+        begin: BeginSearch::Index(1),
+        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
+        notes: None,
+    }]),
     CommandSpec::new("zscan", -3, zscan)
         .flags("readonly")
         .acl("read sortedset slow")
         .keys(&[KeySpec::at("RO access", 1)])
-        .tips(&["nondeterministic_output"])
-        .doc("sorted-set", "2.8.0", "Incrementally iterate sorted sets elements and associated scores", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."),
+        .tips(&["nondeterministic_output"]),
     CommandSpec::new("bzpopmin", -3, bzpopmin)
         .flags("write noscript blocking fast")
         .acl("write sortedset fast blocking")
-        .keys(&[KeySpec::range("RW access delete", 1, -2, 1)])
-        .doc("sorted-set", "5.0.0", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", "O(log(N)) with N being the number of elements in the sorted set."),
+        .keys(&[KeySpec::range("RW access delete", 1, -2, 1)]),
     CommandSpec::new("bzpopmax", -3, bzpopmax)
         .flags("write noscript blocking fast")
         .acl("write sortedset fast blocking")
-        .keys(&[KeySpec::range("RW access delete", 1, -2, 1)])
-        .doc("sorted-set", "5.0.0", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", "O(log(N)) with N being the number of elements in the sorted set."),
-    CommandSpec::new("bzmpop", -5, bzmpop)
-        .flags("write blocking")
-        .acl("write sortedset slow blocking")
-        .keys(&[KeySpec { flags: "RW access delete", begin: BeginSearch::Index(2), find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 }, notes: None }])
-        .doc("sorted-set", "7.0.0", "Remove and return members with scores in a sorted set or block until one is available", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped."),
+        .keys(&[KeySpec::range("RW access delete", 1, -2, 1)]),
+    CommandSpec::new("bzmpop", -5, bzmpop).flags("write blocking").acl("write sortedset slow blocking").keys(&[
+        KeySpec {
+            flags: "RW access delete",
+            begin: BeginSearch::Index(2),
+            find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
+            notes: None,
+        },
+    ]),
 ];
 
 const NAN_SCORE: CmdError = CmdError::fixed("ERR resulting score is not a number (NaN)");

@@ -93,19 +93,6 @@ impl KeySpec {
     }
 }
 
-/// Documentation shown by COMMAND DOCS.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Doc {
-    /// One-line summary.
-    pub summary: &'static str,
-    /// Version that introduced the command.
-    pub since: &'static str,
-    /// Command group (string, generic, server, connection, bitmap, ...).
-    pub group: &'static str,
-    /// Time complexity.
-    pub complexity: &'static str,
-}
-
 /// A command (or subcommand) description.
 #[derive(Clone, Copy, Debug)]
 pub struct CommandSpec {
@@ -125,8 +112,6 @@ pub struct CommandSpec {
     pub handler: Option<Handler>,
     /// Subcommands of a container (CONFIG GET, CLIENT LIST, ...).
     pub subcommands: &'static [CommandSpec],
-    /// COMMAND DOCS fields.
-    pub doc: Doc,
     /// Custom key extraction, when the key specs cannot find every key.
     pub getkeys: Option<GetKeys>,
 }
@@ -143,25 +128,13 @@ impl CommandSpec {
             tips: &[],
             handler: Some(handler),
             subcommands: &[],
-            doc: Doc { summary: "", since: "", group: "", complexity: "" },
             getkeys: None,
         }
     }
 
     /// A container whose behaviour is all in its subcommands.
     pub const fn container(name: &'static str, arity: i32, subcommands: &'static [CommandSpec]) -> CommandSpec {
-        CommandSpec {
-            name,
-            arity,
-            flags: "",
-            acl: "",
-            keys: &[],
-            tips: &[],
-            handler: None,
-            subcommands,
-            doc: Doc { summary: "", since: "", group: "", complexity: "" },
-            getkeys: None,
-        }
+        CommandSpec { name, arity, flags: "", acl: "", keys: &[], tips: &[], handler: None, subcommands, getkeys: None }
     }
 
     /// Gives a container a handler of its own, for when it is called with no
@@ -198,18 +171,6 @@ impl CommandSpec {
     /// Sets the command tips.
     pub const fn tips(mut self, tips: &'static [&'static str]) -> Self {
         self.tips = tips;
-        self
-    }
-
-    /// Sets the documentation: group, version, summary, complexity.
-    pub const fn doc(
-        mut self,
-        group: &'static str,
-        since: &'static str,
-        summary: &'static str,
-        complexity: &'static str,
-    ) -> Self {
-        self.doc = Doc { summary, since, group, complexity };
         self
     }
 }

@@ -323,6 +323,14 @@ mod tests {
     }
 
     #[test]
+    fn every_command_is_documented() {
+        for c in table().all() {
+            let d = crate::command::docs::find(&c.fullname);
+            assert!(d.is_some(), "{} has no COMMAND DOCS entry", c.fullname);
+        }
+    }
+
+    #[test]
     fn legacy_ranges() {
         let t = table();
         assert_eq!(t.get(b"get").unwrap().legacy, (1, 1, 1));

@@ -381,3 +381,88 @@ fn lazy_freeing_counts_like_redis() {
     assert_eq!(c.cmd(&["DBSIZE"]), Frame::Integer(0));
     assert!(ferrokv_testkit::wait_for(Duration::from_secs(10), || lazyfreed(&mut c) == "9998"));
 }
+
+/// CLIENT PAUSE, run on one server; every observation is logged.
+fn pause_transcript(kind: ferrokv_testkit::Kind) -> Vec<String> {
+    use ferrokv_testkit::{wait_for, Conn, Kind};
+    let s = match kind {
+        Kind::Ferrokv => Server::ferrokv(&[]),
+        Kind::Redis => Server::redis(&[]),
+    };
+    let (mut a, mut admin) = (s.connect(), s.connect());
+    let mut log = Vec::new();
+    let step = |c: &mut Conn, args: &[&str], log: &mut Vec<String>| {
+        let r = c.cmd(args);
+        log.push(format!("{args:?} -> {r:?}"));
+    };
+    let blocked = |admin: &mut Conn| info_u64(admin, "clients", "blocked_clients");
+    let wait_blocked = |admin: &mut Conn, n: u64| {
+        assert!(wait_for(Duration::from_secs(10), || blocked(admin) == n), "blocked_clients never reached {n}");
+    };
+    let a_id = match a.cmd(&["CLIENT", "ID"]) {
+        Frame::Integer(i) => i,
+        other => panic!("{other:?}"),
+    };
+    step(&mut a, &["SET", "k", "v"], &mut log);
+    step(&mut a, &["SET", "e", "v", "PX", "100"], &mut log);
+    for args in [&["CLIENT", "PAUSE", "x"][..], &["CLIENT", "PAUSE", "-1"], &["CLIENT", "PAUSE", "10", "SOME"]] {
+        step(&mut admin, args, &mut log);
+    }
+    step(&mut admin, &["CLIENT", "PAUSE", "10", "WRITE", "x"], &mut log);
+
+    // WRITE: reads run, writes wait; the dataset stands still.
+    step(&mut admin, &["CLIENT", "PAUSE", "100000", "WRITE"], &mut log);
+    step(&mut a, &["GET", "k"], &mut log);
+    step(&mut a, &["EVAL_RO", "return redis.call('get', 'k')", "0"], &mut log);
+    a.send_raw(&Conn::encode(&[b"SET", b"k", b"v2"]));
+    wait_blocked(&mut admin, 1);
+    let list = text(admin.cmd(&["CLIENT", "LIST", "ID", &a_id.to_string()]));
+    let flags = list.split(' ').find(|f| f.starts_with("flags=")).unwrap_or_default().to_string();
+    log.push(format!("postponed client {flags}"));
+    // An expired key reads as missing but is not deleted.
+    assert!(wait_for(Duration::from_secs(10), || admin.cmd(&["EXISTS", "e"]) == Frame::Integer(0)));
+    step(&mut admin, &["GET", "e"], &mut log);
+    step(&mut admin, &["DBSIZE"], &mut log);
+    step(&mut admin, &["CLIENT", "UNPAUSE"], &mut log);
+    log.push(format!("postponed SET -> {:?}", a.read()));
+    step(&mut a, &["GET", "k"], &mut log);
+    step(&mut a, &["GET", "e"], &mut log);
+    step(&mut a, &["DBSIZE"], &mut log);
+    log.push(format!("blocked after: {}", blocked(&mut admin)));
+
+    // Writes wait even to be queued; may-replicate commands wait too.
+    step(&mut admin, &["CLIENT", "PAUSE", "100000", "WRITE"], &mut log);
+    step(&mut a, &["MULTI"], &mut log);
+    a.send_raw(&Conn::encode(&[b"INCR", b"n"]));
+    wait_blocked(&mut admin, 1);
+    step(&mut admin, &["CLIENT", "UNPAUSE"], &mut log);
+    log.push(format!("postponed INCR -> {:?}", a.read()));
+    step(&mut admin, &["CLIENT", "PAUSE", "100000", "WRITE"], &mut log);
+    a.send_raw(&Conn::encode(&[b"EXEC"]));
+    wait_blocked(&mut admin, 1);
+    a.send_raw(&Conn::encode(&[b"PUBLISH", b"ch", b"m"]));
+    // A second pause only extends the first; ALL is stricter than WRITE.
+    step(&mut admin, &["CLIENT", "PAUSE", "10", "WRITE"], &mut log);
+    step(&mut admin, &["CLIENT", "UNPAUSE"], &mut log);
+    log.push(format!("postponed EXEC -> {:?}", a.read()));
+    log.push(format!("PUBLISH behind it -> {:?}", a.read()));
+
+    // ALL: every command waits, until the pause times out.
+    step(&mut admin, &["CLIENT", "PAUSE", "300", "ALL"], &mut log);
+    let started = std::time::Instant::now();
+    step(&mut a, &["PING"], &mut log);
+    log.push(format!("waited for the pause: {}", started.elapsed() >= Duration::from_millis(250)));
+    step(&mut admin, &["CLIENT", "PAUSE", "0"], &mut log);
+    step(&mut a, &["PING"], &mut log);
+    log
+}
+
+#[test]
+fn client_pause_postpones_like_redis() {
+    use ferrokv_testkit::Kind;
+    let (ours, theirs) = (pause_transcript(Kind::Ferrokv), pause_transcript(Kind::Redis));
+    for (i, (x, y)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(x, y, "step {i} differs\nferrokv: {ours:#?}\nredis: {theirs:#?}");
+    }
+    assert_eq!(ours.len(), theirs.len());
+}

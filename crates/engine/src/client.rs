@@ -36,6 +36,9 @@ pub const MULTI: u32 = 1 << 9;
 pub const DIRTY_EXEC: u32 = 1 << 10;
 /// Flag: subscribed to at least one channel, pattern or shard channel.
 pub const PUBSUB: u32 = 1 << 11;
+/// Flag (with BLOCKED): CLIENT PAUSE postponed the command at the head of
+/// the input; it runs from scratch when the pause ends.
+pub const POSTPONED: u32 = 1 << 12;
 
 /// A command queued by MULTI, resolved when it was queued.
 #[derive(Debug)]

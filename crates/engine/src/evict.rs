@@ -105,6 +105,10 @@ pub fn make_room(st: &mut State, now_ms: i64) -> bool {
     if max <= 0 || used(st) <= max as u64 {
         return true;
     }
+    // A paused server keeps its dataset still (Redis: EVICT_OK).
+    if crate::pause::active(st, now_ms).is_some() {
+        return true;
+    }
     let policy = st.cfg.maxmemory_policy;
     if policy == Policy::NoEviction {
         return false;

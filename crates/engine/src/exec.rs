@@ -127,6 +127,12 @@ pub fn execute(st: &mut State, client: &mut Client, out: &mut Out, argv: &[&[u8]
         reject(st, client, out, &e, Some(cmd));
         return;
     }
+    // Last of Redis's checks: under CLIENT PAUSE the command waits (even
+    // to be queued) and starts over once the pause ends.
+    if st.pause.is_some() && crate::pause::must_wait(st, client, cmd, now_ms) {
+        crate::pause::postpone(st, client);
+        return;
+    }
     if client.has(client::MULTI) && !runs_in_multi(cmd) {
         // A transaction already bound to fail keeps no more commands.
         if !client.has(client::DIRTY_EXEC) && !st.watches.is_dirty(client.id) {

@@ -62,7 +62,8 @@ impl Params {
 /// Runs one cycle over the databases at `now_ms`.
 pub fn run(st: &mut State, now_ms: i64, kind: Cycle) -> Report {
     let mut report = Report::default();
-    if !st.active_expire_enabled {
+    // A paused server keeps its dataset still.
+    if !st.active_expire_enabled || crate::pause::active(st, now_ms).is_some() {
         return report;
     }
     let p = Params::new(st.cfg.active_expire_effort);

@@ -116,7 +116,8 @@ fn clients(ctx: &Ctx<'_>, s: &mut String) {
     field!(s, "maxclients", "{}", st.cfg.maxclients);
     field!(s, "client_recent_max_input_buffer", "{}", st.recent_max_buffers.iter().map(|b| b.0).max().unwrap_or(0));
     field!(s, "client_recent_max_output_buffer", "{}", st.recent_max_buffers.iter().map(|b| b.1).max().unwrap_or(0));
-    field!(s, "blocked_clients", "{}", st.blocking.len());
+    // Clients postponed by CLIENT PAUSE count as blocked, as in Redis.
+    field!(s, "blocked_clients", "{}", st.blocking.len() + st.postponed.len());
     field!(s, "tracking_clients", "0");
     field!(s, "clients_in_timeout_table", "0");
 }

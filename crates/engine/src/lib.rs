@@ -28,6 +28,7 @@ pub mod info;
 pub mod keyspace;
 pub mod multi;
 pub mod notify;
+pub mod pause;
 pub mod pubsub;
 pub mod script;
 pub mod slowlog;

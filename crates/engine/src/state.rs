@@ -276,6 +276,10 @@ pub struct State {
     pub client_ids: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Eviction candidates kept between rounds.
     pub evict_pool: crate::evict::Pool,
+    /// CLIENT PAUSE in force.
+    pub pause: Option<crate::pause::Pause>,
+    /// Clients whose command waits for the pause to end, in arrival order.
+    pub postponed: Vec<u64>,
 }
 
 impl std::fmt::Debug for State {
@@ -324,6 +328,8 @@ impl State {
             running: Default::default(),
             client_ids: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(1)),
             evict_pool: Default::default(),
+            pause: None,
+            postponed: Vec::new(),
         }
         .with_logging()
     }
@@ -371,6 +377,7 @@ impl State {
         self.blocking.remove(&mut self.dbs, id);
         self.clients.remove(&id);
         self.monitors.retain(|&m| m != id);
+        self.postponed.retain(|&p| p != id);
         self.pubsub.remove_client(id);
         if self.watches.has_client(id) {
             self.watches.unwatch_all(id);

@@ -43,6 +43,12 @@ static CLIENT_SUBS: &[CommandSpec] = &[
     CommandSpec::new("no-evict", 3, client_no_evict)
         .flags("admin noscript loading stale")
         .acl("admin slow dangerous connection"),
+    CommandSpec::new("pause", -3, client_pause)
+        .flags("admin noscript loading stale")
+        .acl("admin slow dangerous connection"),
+    CommandSpec::new("unpause", 2, client_unpause)
+        .flags("admin noscript loading stale")
+        .acl("admin slow dangerous connection"),
     CommandSpec::new("unblock", -3, client_unblock)
         .flags("admin noscript loading stale")
         .acl("admin slow dangerous connection"),
@@ -458,6 +464,39 @@ fn client_unblock(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
+/// CLIENT PAUSE timeout [WRITE|ALL]
+fn client_pause(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    if argv.len() > 4 {
+        return Err(CmdError::err(format_args!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            crate::command::args::text(argv[1])
+        )));
+    }
+    let write_only = match argv.get(3) {
+        None => false,
+        Some(a) if is(a, "write") => true,
+        Some(a) if is(a, "all") => false,
+        Some(_) => return Err(CmdError::fixed("ERR CLIENT PAUSE mode must be WRITE or ALL")),
+    };
+    // Milliseconds, absolute from now; 0 ends at once.
+    let ms = crate::command::args::int(argv[2])
+        .map_err(|_| CmdError::fixed("ERR timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(CmdError::fixed("ERR timeout is negative"));
+    }
+    let end = if ms > 0 { ms.saturating_add(ctx.now_ms) } else { 0 };
+    crate::pause::pause(ctx.st, end, write_only);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT UNPAUSE
+fn client_unpause(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    crate::pause::unpause(ctx.st);
+    ctx.out.ok();
+    Ok(())
+}
+
 fn client_kill(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let me = ctx.client.id;
     if argv.len() == 3 {
@@ -593,6 +632,10 @@ fn client_help(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
             "    Return information about client connections. Options:",
             "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
             "      Return clients of specified type.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
             "NO-EVICT (ON|OFF)",
             "    Protect current client connection from eviction.",
             "REPLY (ON|OFF|SKIP)",

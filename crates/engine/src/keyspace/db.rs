@@ -84,6 +84,9 @@ pub struct Db {
     pub clock: Clock,
     /// State of the coin tossed for LFU increments.
     toss: u64,
+    /// While clients are paused the dataset stands still: expired keys
+    /// read as missing but are not deleted.
+    pub frozen: bool,
 }
 
 /// Allocations above which freeing a value may go to the background
@@ -146,6 +149,7 @@ impl Db {
             garbage: Vec::new(),
             clock: Clock::Lru,
             toss: 0x2545_f491_4f6c_dd1d,
+            frozen: false,
         }
     }
 
@@ -240,7 +244,9 @@ impl Db {
     fn find_opt(&mut self, key: &[u8], now_ms: i64, touch: bool) -> Option<Loc> {
         let loc = self.peek(key)?;
         if self.get(loc).expire().is_some_and(|t| t <= now_ms) {
-            self.expire_now(loc);
+            if !self.frozen {
+                self.expire_now(loc);
+            }
             return None;
         }
         if touch {

@@ -225,6 +225,11 @@ impl Conn {
                     let mark = self.out.buf.len();
                     execute(st, &mut self.client, &mut self.out, &argv, now_ms);
                     self.argv_store = recycle(argv);
+                    if self.client.has(client::POSTPONED) {
+                        // CLIENT PAUSE: the command stays at the head of
+                        // the input and runs once the pause ends.
+                        break;
+                    }
                     ran += 1;
                     let c = &mut self.client;
                     if c.flags & (client::REPLY_OFF | client::REPLY_SKIP) != 0 {

@@ -161,6 +161,9 @@ async fn cron(shared: Arc<Shared>) {
         tokio::time::sleep(if fast { Duration::from_millis(10) } else { period }).await;
         let now = unix_ms();
         let mut st = shared.lock();
+        // A CLIENT PAUSE whose time is up ends here at the latest (as in
+        // Redis's serverCron), releasing the postponed clients.
+        ferrokv_engine::pause::active(&mut st, now);
         let report = expire::run(&mut st, now, if fast { Cycle::Fast } else { Cycle::Slow });
         fast = report.wants_more(acceptable);
         if fast {

@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
-use ferrokv_engine::client::{Client, ClientInfo, BLOCKED, LOCAL, MULTI, PUBSUB};
+use ferrokv_engine::client::{Client, ClientInfo, BLOCKED, LOCAL, MULTI, POSTPONED, PUBSUB};
 use ferrokv_engine::exec::unix_ms;
 use ferrokv_engine::script::busy::Running;
 use ferrokv_engine::state::ShutdownMode;
@@ -540,7 +540,7 @@ fn run_locked(st: &mut State, c: &mut Conn, slot: usize, now: i64, timers: &mut 
     let resumed = was_blocked && info.unblocked;
     if resumed {
         info.unblocked = false;
-        c.client.flags &= !BLOCKED;
+        c.client.flags &= !(BLOCKED | POSTPONED);
         c.client.block_deadline = 0;
     }
     if resumed && !got_input && !c.rbuf.is_empty() && c.closing == Closing::No {

@@ -81,3 +81,25 @@ fn redis_py_coordination_patterns() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("redis-py coordination ok"));
 }
+
+#[test]
+fn redis_crate_receives_invalidations() {
+    // redis-py's own cache insists on Redis 7.4; the `redis` crate takes
+    // the RESP3 pushes as they are.
+    let s = Server::ferrokv(&[]);
+    let client = redis::Client::open(format!("redis://127.0.0.1:{}/?protocol=resp3", s.port)).unwrap();
+    let mut tracked = client.get_connection().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    tracked.set_push_sender(tx);
+    let mut writer = redis::Client::open(s.url()).unwrap().get_connection().unwrap();
+    let _: () = redis::cmd("CLIENT").arg("TRACKING").arg("ON").query(&mut tracked).unwrap();
+    let _: () = redis::cmd("SET").arg("price").arg("10").query(&mut writer).unwrap();
+    let v: String = redis::cmd("GET").arg("price").query(&mut tracked).unwrap();
+    assert_eq!(v, "10");
+    let _: () = redis::cmd("SET").arg("price").arg("12").query(&mut writer).unwrap();
+    // Pushes are read along with the next reply.
+    let _: String = redis::cmd("PING").query(&mut tracked).unwrap();
+    let push = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("an invalidation");
+    assert_eq!(push.kind, redis::PushKind::Invalidate);
+    assert_eq!(push.data, vec![redis::Value::Array(vec![redis::Value::BulkString(b"price".to_vec())])]);
+}

@@ -9,4 +9,5 @@ mod protocol;
 mod pubsub;
 mod scripting;
 mod server;
+mod tracking;
 mod transactions;

@@ -255,17 +255,22 @@ fn serve_key(st: &mut State, db: usize, key: &[u8], now_ms: i64) {
         }
         let (op, proto) = (w.op.clone(), w.proto);
         let mut out = Out::new(proto);
+        // The served client runs its command now: what it invalidates for
+        // itself follows its reply.
+        let caller = st.tracking_current().replace(id);
         serve_one(st, db, key, &op, &mut out, now_ms);
         // Serving modified the key (and a move's destination): WATCHes on
-        // them fail as for any other write.
-        if st.watches.active_in(db) {
+        // them fail and caches are invalidated as for any other write.
+        if st.watches.active_in(db) || st.tracking.enabled() {
             let present = st.dbs[db].peek(key).is_some();
-            st.watches.touch(db, key, present);
+            st.signal_modified(db, key, present);
             if let BlockOp::ListMove { dst, .. } = &op {
-                st.watches.touch(db, dst, true);
+                st.signal_modified(db, dst, true);
             }
         }
         finish(st, id, &out.buf);
+        crate::tracking::flush_pending(st, id, None);
+        *st.tracking_current() = caller;
     }
 }
 

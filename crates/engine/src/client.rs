@@ -164,6 +164,8 @@ pub struct ClientInfo {
     /// Set when the engine ended the connection's blocking wait (served,
     /// timed out, CLIENT UNBLOCK); the reply is in `outbox`.
     pub unblocked: bool,
+    /// CLIENT TRACKING settings, while tracking is on.
+    pub tracking: Option<crate::tracking::ClientTracking>,
 }
 
 impl std::fmt::Debug for ClientInfo {

@@ -116,6 +116,7 @@ pub static PARAMS: &[Param] = &[
     p("maxmemory-samples", Kind::Int(1, 64), "5", 0),
     p("lfu-log-factor", Kind::Int(0, i32::MAX as i64), "10", 0),
     p("lfu-decay-time", Kind::Int(0, i32::MAX as i64), "1", 0),
+    p("tracking-table-max-keys", Kind::Int(0, MAXI), "1000000", 0),
     p("lazyfree-lazy-eviction", Kind::Bool, "no", 0),
     p("proto-max-bulk-len", Kind::Mem(1024 * 1024, MAXI), "536870912", 0),
     p("client-query-buffer-limit", Kind::Mem(1024 * 1024, MAXI), "1073741824", 0),
@@ -364,6 +365,8 @@ pub struct Config {
     pub maxmemory_policy: crate::evict::Policy,
     /// `maxmemory-samples`
     pub maxmemory_samples: usize,
+    /// `tracking-table-max-keys` (0: no limit)
+    pub tracking_max_keys: usize,
     /// What keys' access fields record: maxmemory-policy with
     /// lfu-log-factor and lfu-decay-time.
     pub access_clock: crate::keyspace::access::Clock,
@@ -433,6 +436,7 @@ impl Config {
             rdb_compression: true,
             maxmemory_policy: crate::evict::Policy::NoEviction,
             maxmemory_samples: 5,
+            tracking_max_keys: 1_000_000,
             access_clock: crate::keyspace::access::Clock::Lru,
             lazy_eviction: false,
             lazy_user_del: false,
@@ -505,6 +509,7 @@ impl Config {
         self.rdb_compression = self.bool("rdbcompression");
         self.maxmemory_policy = crate::evict::Policy::named(MAXMEMORY_POLICIES[self.enum_idx("maxmemory-policy")]);
         self.maxmemory_samples = self.int("maxmemory-samples") as usize;
+        self.tracking_max_keys = usize::try_from(self.int("tracking-table-max-keys")).unwrap_or(usize::MAX);
         self.access_clock = if MAXMEMORY_POLICIES[self.enum_idx("maxmemory-policy")].contains("lfu") {
             crate::keyspace::access::Clock::Lfu {
                 log_factor: self.int("lfu-log-factor") as u32,

@@ -112,6 +112,24 @@ fn runs_in_multi(cmd: &Command) -> bool {
 /// Runs one command for `client`, writing its reply to `out`.
 pub fn execute(st: &mut State, client: &mut Client, out: &mut Out, argv: &[&[u8]], now_ms: i64) {
     debug_assert!(!argv.is_empty());
+    if !st.tracking.enabled() {
+        execute_command(st, client, out, argv, now_ms);
+        return;
+    }
+    crate::tracking::begin_command(st, client.id);
+    let cmd = execute_command(st, client, out, argv, now_ms);
+    crate::tracking::end_command(st, client.id, out, cmd, client.has(client::MULTI));
+}
+
+/// [`execute`] without the tracking bookkeeping around it; returns the
+/// command, when it was resolved.
+fn execute_command(
+    st: &mut State,
+    client: &mut Client,
+    out: &mut Out,
+    argv: &[&[u8]],
+    now_ms: i64,
+) -> Option<&'static Command> {
     let cmd = match resolve(argv) {
         Resolved::Command(c) => c,
         Resolved::Rejected(e, c) => {
@@ -119,19 +137,19 @@ pub fn execute(st: &mut State, client: &mut Client, out: &mut Out, argv: &[&[u8]
                 st.cmdstats[c.id].rejected += 1;
             }
             reject(st, client, out, &e, c);
-            return;
+            return c;
         }
     };
     if let Err(e) = gates(st, client, out, cmd, argv, now_ms) {
         st.cmdstats[cmd.id].rejected += 1;
         reject(st, client, out, &e, Some(cmd));
-        return;
+        return Some(cmd);
     }
     // Last of Redis's checks: under CLIENT PAUSE the command waits (even
     // to be queued) and starts over once the pause ends.
     if st.pause.is_some() && crate::pause::must_wait(st, client, cmd, now_ms) {
         crate::pause::postpone(st, client);
-        return;
+        return Some(cmd);
     }
     if client.has(client::MULTI) && !runs_in_multi(cmd) {
         // A transaction already bound to fail keeps no more commands.
@@ -139,7 +157,7 @@ pub fn execute(st: &mut State, client: &mut Client, out: &mut Out, argv: &[&[u8]
             client.queued.push(client::Queued { cmd, argv: argv.iter().map(|a| a.to_vec()).collect() });
         }
         out.simple(b"QUEUED");
-        return;
+        return Some(cmd);
     }
     call(st, client, out, cmd, argv, now_ms);
     if !st.dbs[client.db].garbage.is_empty() {
@@ -148,6 +166,7 @@ pub fn execute(st: &mut State, client: &mut Client, out: &mut Out, argv: &[&[u8]
     if !st.blocking.is_empty() {
         crate::blocking::serve_ready(st, now_ms);
     }
+    Some(cmd)
 }
 
 /// Replies a refusal; inside MULTI it also dooms the transaction (Redis's
@@ -261,7 +280,7 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
     // WATCH: remember which keys this write may touch and whether they
     // existed (only when someone watches this database).
     let watch_db = client.db;
-    let watched = if cmd.has(flag::WRITE) && st.watches.active_in(watch_db) {
+    let watched = if cmd.has(flag::WRITE) && (st.watches.active_in(watch_db) || st.tracking.enabled()) {
         write_keys(st, watch_db, cmd, argv, now_ms)
     } else {
         Vec::new()
@@ -285,18 +304,27 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
         Some(keys) => {
             for (db, key) in keys {
                 let present = st.dbs.get(db).is_some_and(|d| d.peek(&key).is_some());
-                st.watches.touch(db, &key, present);
+                st.signal_modified(db, &key, present);
             }
         }
         None if dirty > 0 => {
             for (key, existed) in watched {
                 let present = st.dbs[watch_db].peek(&key).is_some();
                 if existed || present {
-                    st.watches.touch(watch_db, &key, present);
+                    st.signal_modified(watch_db, &key, present);
                 }
             }
         }
         None => {}
+    }
+    // Keys fetched by a read-only command may now be cached by the caller
+    // (for a script's commands, the script's caller). The *_RO script
+    // commands are read-only themselves but remember through their calls.
+    if st.tracking.enabled()
+        && cmd.has(flag::READONLY)
+        && !matches!(cmd.fullname.as_str(), "eval_ro" | "evalsha_ro" | "fcall_ro")
+    {
+        crate::tracking::remember(st, client.id, cmd, argv);
     }
     let usec = started.elapsed().as_micros() as i64;
     let stat = &mut st.cmdstats[cmd.id];

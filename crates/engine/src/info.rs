@@ -118,7 +118,7 @@ fn clients(ctx: &Ctx<'_>, s: &mut String) {
     field!(s, "client_recent_max_output_buffer", "{}", st.recent_max_buffers.iter().map(|b| b.1).max().unwrap_or(0));
     // Clients postponed by CLIENT PAUSE count as blocked, as in Redis.
     field!(s, "blocked_clients", "{}", st.blocking.len() + st.postponed.len());
-    field!(s, "tracking_clients", "0");
+    field!(s, "tracking_clients", "{}", st.tracking.clients());
     field!(s, "clients_in_timeout_table", "0");
 }
 
@@ -222,6 +222,9 @@ fn stats(ctx: &Ctx<'_>, s: &mut String) {
     field!(s, "pubsub_patterns", "{}", st.pubsub.numpat());
     field!(s, "pubsubshard_channels", "{}", st.pubsub.shard_channel_count());
     field!(s, "total_forks", "0");
+    field!(s, "tracking_total_keys", "{}", st.tracking.keys());
+    field!(s, "tracking_total_items", "{}", st.tracking.items());
+    field!(s, "tracking_total_prefixes", "{}", st.tracking.prefixes());
     field!(s, "unexpected_error_replies", "0");
     field!(s, "total_error_replies", "{}", t.error_replies);
     field!(s, "total_reads_processed", "{}", t.reads_processed);

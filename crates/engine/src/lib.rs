@@ -34,6 +34,7 @@ pub mod script;
 pub mod slowlog;
 pub mod state;
 pub mod table;
+pub mod tracking;
 pub mod types;
 pub mod util;
 

@@ -280,6 +280,8 @@ pub struct State {
     pub pause: Option<crate::pause::Pause>,
     /// Clients whose command waits for the pause to end, in arrival order.
     pub postponed: Vec<u64>,
+    /// Client-side caching: who may have cached which keys.
+    pub tracking: crate::tracking::Tracking,
 }
 
 impl std::fmt::Debug for State {
@@ -330,6 +332,7 @@ impl State {
             evict_pool: Default::default(),
             pause: None,
             postponed: Vec::new(),
+            tracking: Default::default(),
         }
         .with_logging()
     }
@@ -378,10 +381,20 @@ impl State {
         self.clients.remove(&id);
         self.monitors.retain(|&m| m != id);
         self.postponed.retain(|&p| p != id);
+        crate::tracking::disable(self, id);
         self.pubsub.remove_client(id);
         if self.watches.has_client(id) {
             self.watches.unwatch_all(id);
             self.sync_expiry_logging();
+        }
+    }
+
+    /// `key` in database `db` changed (Redis's signalModifiedKey): WATCHes
+    /// on it fail and clients that may have cached it are told.
+    pub fn signal_modified(&mut self, db: usize, key: &[u8], present: bool) {
+        self.watches.touch(db, key, present);
+        if self.tracking.enabled() {
+            crate::tracking::invalidate(self, key);
         }
     }
 
@@ -393,7 +406,7 @@ impl State {
         let notify_expired = crate::notify::enabled(self, crate::notify::class::EXPIRED);
         let notify_new = crate::notify::enabled(self, crate::notify::class::NEW);
         for (i, db) in self.dbs.iter_mut().enumerate() {
-            db.log_expired = self.propagate || notify_expired || self.watches.active_in(i);
+            db.log_expired = self.propagate || notify_expired || self.watches.active_in(i) || self.tracking.enabled();
             db.log_new = notify_new;
             if !notify_new {
                 db.new_log = Vec::new();
@@ -419,7 +432,7 @@ impl State {
                 dbi,
                 current.as_mut().map(|(id, out)| (*id, &mut **out)),
             );
-            self.watches.touch(dbi, &key, false);
+            self.signal_modified(dbi, &key, false);
             if self.propagate {
                 self.propagated.push((dbi, vec![b"DEL".to_vec(), key]));
             }

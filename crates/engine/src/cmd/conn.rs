@@ -49,6 +49,10 @@ static CLIENT_SUBS: &[CommandSpec] = &[
     CommandSpec::new("unpause", 2, client_unpause)
         .flags("admin noscript loading stale")
         .acl("admin slow dangerous connection"),
+    CommandSpec::new("tracking", -3, client_tracking).flags("noscript loading stale").acl("slow connection"),
+    CommandSpec::new("caching", 3, client_caching).flags("noscript loading stale").acl("slow connection"),
+    CommandSpec::new("getredir", 2, client_getredir).flags("noscript loading stale").acl("slow connection"),
+    CommandSpec::new("trackinginfo", 2, client_trackinginfo).flags("noscript loading stale").acl("slow connection"),
     CommandSpec::new("unblock", -3, client_unblock)
         .flags("admin noscript loading stale")
         .acl("admin slow dangerous connection"),
@@ -104,6 +108,7 @@ fn reset(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
     ctx.client.authenticated = ctx.st.cfg.requirepass.is_empty();
     let id = ctx.client.id;
     ctx.st.monitors.retain(|&m| m != id);
+    crate::tracking::disable(ctx.st, id);
     if let Some(info) = ctx.st.clients.get_mut(&id) {
         info.name = None;
         info.monitor = false;
@@ -330,6 +335,15 @@ fn flags_string(c: &crate::client::ClientInfo, dirty_cas: bool) -> String {
     if c.flags & client::BLOCKED != 0 {
         s.push('b');
     }
+    if let Some(t) = &c.tracking {
+        s.push('t');
+        if t.broken_redirect {
+            s.push('R');
+        }
+        if t.bcast {
+            s.push('B');
+        }
+    }
     if dirty_cas {
         s.push('d');
     }
@@ -353,7 +367,7 @@ pub fn client_line(c: &crate::client::ClientInfo, dirty_cas: bool, now_ms: i64) 
     let idle = (now_ms - c.last_interaction_ms).max(0) / 1000;
     let events = if c.obl > 0 { "rw" } else { "r" };
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}\n",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir={} resp={}\n",
         c.id,
         c.addr,
         c.laddr,
@@ -377,6 +391,7 @@ pub fn client_line(c: &crate::client::ClientInfo, dirty_cas: bool, now_ms: i64) 
         c.qbuf + c.qbuf_free + c.omem + c.argv_mem,
         events,
         c.last_cmd,
+        c.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
         c.resp
     )
 }
@@ -445,6 +460,126 @@ fn client_info(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
 
 /// CLIENT KILL ip:port | [ID id] [TYPE type] [USER user] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no]
 /// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN]
+/// [OPTOUT] [NOLOOP]
+fn client_tracking(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    use crate::tracking::ClientTracking;
+    let mut opts = ClientTracking::default();
+    let mut prefixes = Vec::new();
+    let mut j = 3;
+    while j < argv.len() {
+        let more = j + 1 < argv.len();
+        if is(argv[j], "redirect") && more {
+            j += 1;
+            if opts.redirect != 0 {
+                return Err(CmdError::fixed("ERR A client can only redirect to a single other client"));
+            }
+            let id = int(argv[j])?;
+            if id <= 0 || !ctx.st.clients.contains_key(&(id as u64)) {
+                return Err(CmdError::fixed("ERR The client ID you want redirect to does not exist"));
+            }
+            opts.redirect = id as u64;
+        } else if is(argv[j], "bcast") {
+            opts.bcast = true;
+        } else if is(argv[j], "optin") {
+            opts.optin = true;
+        } else if is(argv[j], "optout") {
+            opts.optout = true;
+        } else if is(argv[j], "noloop") {
+            opts.noloop = true;
+        } else if is(argv[j], "prefix") && more {
+            j += 1;
+            prefixes.push(argv[j].to_vec());
+        } else {
+            return Err(SYNTAX);
+        }
+        j += 1;
+    }
+    let id = ctx.client.id;
+    if is(argv[2], "on") {
+        crate::tracking::enable(ctx.st, id, opts, prefixes).map_err(|e| CmdError::err(format_args!("{e}")))?;
+    } else if is(argv[2], "off") {
+        crate::tracking::disable(ctx.st, id);
+    } else {
+        return Err(SYNTAX);
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT CACHING YES|NO
+fn client_caching(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
+    let id = ctx.client.id;
+    let Some(t) = ctx.st.clients.get_mut(&id).and_then(|i| i.tracking.as_mut()) else {
+        return Err(CmdError::fixed(
+            "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+        ));
+    };
+    if is(argv[2], "yes") {
+        if !t.optin {
+            return Err(CmdError::fixed(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            ));
+        }
+    } else if is(argv[2], "no") {
+        if !t.optout {
+            return Err(CmdError::fixed(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            ));
+        }
+    } else {
+        return Err(SYNTAX);
+    }
+    t.caching = true;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT GETREDIR: -1 when not tracking, 0 when not redirecting.
+fn client_getredir(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    let t = ctx.st.clients.get(&ctx.client.id).and_then(|i| i.tracking.as_ref());
+    ctx.out.int(t.map_or(-1, |t| t.redirect as i64));
+    Ok(())
+}
+
+/// CLIENT TRACKINGINFO
+fn client_trackinginfo(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    let t = ctx.st.clients.get(&ctx.client.id).and_then(|i| i.tracking.as_ref());
+    let out = &mut *ctx.out;
+    out.map(3);
+    out.bulk(b"flags");
+    let mut flags: Vec<&str> = vec![if t.is_some() { "on" } else { "off" }];
+    if let Some(t) = t {
+        let caching = t.caching;
+        for (on, name) in [
+            (t.bcast, "bcast"),
+            (t.optin, "optin"),
+            (t.optin && caching, "caching-yes"),
+            (t.optout, "optout"),
+            (t.optout && caching, "caching-no"),
+            (t.noloop, "noloop"),
+            (t.broken_redirect, "broken_redirect"),
+        ] {
+            if on {
+                flags.push(name);
+            }
+        }
+    }
+    out.set(flags.len());
+    for f in flags {
+        out.bulk(f.as_bytes());
+    }
+    out.bulk(b"redirect");
+    out.int(t.map_or(-1, |t| t.redirect as i64));
+    out.bulk(b"prefixes");
+    let prefixes: Vec<&Vec<u8>> = t.map(|t| t.prefixes.iter().collect()).unwrap_or_default();
+    out.array(prefixes.len());
+    for p in prefixes {
+        out.bulk(p);
+    }
+    Ok(())
+}
+
 fn client_unblock(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     if argv.len() > 4 {
         return Err(CmdError::err(format_args!(
@@ -606,6 +741,10 @@ fn client_help(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
         ctx,
         "CLIENT",
         &[
+            "CACHING (YES|NO)",
+            "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+            "GETREDIR",
+            "    Return the client ID we are redirecting to when tracking is enabled.",
             "GETNAME",
             "    Return the name of the current connection.",
             "ID",
@@ -644,6 +783,11 @@ fn client_help(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
             "    Assign the name <name> to the current connection.",
             "UNBLOCK <clientid> [TIMEOUT|ERROR]",
             "    Unblock the specified blocked client.",
+            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+            "         [OPTIN] [OPTOUT] [NOLOOP]",
+            "    Control server assisted client side caching.",
+            "TRACKINGINFO",
+            "    Report tracking status for the current connection.",
         ],
     )
 }

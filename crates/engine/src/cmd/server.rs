@@ -113,6 +113,8 @@ fn flushdb(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let lazy = flush_mode(ctx, argv)?;
     let db = ctx.client.db;
     let n = empty_db(ctx, db, lazy);
+    // Cached keys are not per database: every tracking client drops all.
+    crate::tracking::flush(ctx.st);
     ctx.changed(n as u64);
     // Propagated even when the database was already empty.
     ctx.propagate(argv.iter().map(|a| a.to_vec()).collect());
@@ -127,6 +129,7 @@ fn flushall(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     for i in 0..ctx.st.dbs.len() {
         n += empty_db(ctx, i, lazy);
     }
+    crate::tracking::flush(ctx.st);
     ctx.changed(n as u64 + 1);
     ctx.out.ok();
     Ok(())

@@ -166,6 +166,12 @@ async fn cron(shared: Arc<Shared>) {
         ferrokv_engine::pause::active(&mut st, now);
         let report = expire::run(&mut st, now, if fast { Cycle::Fast } else { Cycle::Slow });
         fast = report.wants_more(acceptable);
+        if st.tracking.enabled() {
+            let max = st.cfg.tracking_max_keys;
+            ferrokv_engine::tracking::limit(&mut st, max);
+            // Keys the cycle expired, for BCAST clients.
+            ferrokv_engine::tracking::broadcast(&mut st);
+        }
         if fast {
             continue;
         }

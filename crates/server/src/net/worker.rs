@@ -442,6 +442,9 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
                     run_locked(&mut st, &mut c, slot, now, &mut timers);
                     host.slots.borrow_mut().put(slot, c);
                 }
+                // BCAST invalidations of this pass, one message per prefix
+                // (Redis sends them before sleeping).
+                ferrokv_engine::tracking::broadcast(&mut st);
                 if let Some(mode) = st.shutdown.take() {
                     shared.request_shutdown(mode);
                 }

@@ -256,8 +256,9 @@ fn serve_key(st: &mut State, db: usize, key: &[u8], now_ms: i64) {
         let (op, proto) = (w.op.clone(), w.proto);
         let mut out = Out::new(proto);
         // The served client runs its command now: what it invalidates for
-        // itself follows its reply.
-        let caller = st.tracking_current().replace(id);
+        // itself follows its reply; the running command's own pending
+        // invalidations wait aside.
+        let saved = crate::tracking::enter(st, id);
         serve_one(st, db, key, &op, &mut out, now_ms);
         // Serving modified the key (and a move's destination): WATCHes on
         // them fail and caches are invalidated as for any other write.
@@ -269,8 +270,7 @@ fn serve_key(st: &mut State, db: usize, key: &[u8], now_ms: i64) {
             }
         }
         finish(st, id, &out.buf);
-        crate::tracking::flush_pending(st, id, None);
-        *st.tracking_current() = caller;
+        crate::tracking::leave(st, id, saved);
     }
 }
 

@@ -39,6 +39,9 @@ pub const PUBSUB: u32 = 1 << 11;
 /// Flag (with BLOCKED): CLIENT PAUSE postponed the command at the head of
 /// the input; it runs from scratch when the pause ends.
 pub const POSTPONED: u32 = 1 << 12;
+/// Flag: the connection a script's redis.call runs on (its id is the
+/// caller's).
+pub const SCRIPT: u32 = 1 << 13;
 
 /// A command queued by MULTI, resolved when it was queued.
 #[derive(Debug)]
@@ -69,6 +72,10 @@ pub struct Client {
     pub block_deadline: i64,
     /// Commands queued since MULTI.
     pub queued: Vec<Queued>,
+    /// Push messages that follow the command's reply even when replies are
+    /// off or skipped (tracking invalidations of its own writes): the
+    /// connection appends them after it has dropped the reply.
+    pub pushes: Vec<u8>,
 }
 
 impl Client {
@@ -83,6 +90,7 @@ impl Client {
             last_cmd: "NULL",
             block_deadline: 0,
             queued: Vec::new(),
+            pushes: Vec::new(),
         }
     }
 

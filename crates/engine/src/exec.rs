@@ -117,8 +117,10 @@ pub fn execute(st: &mut State, client: &mut Client, out: &mut Out, argv: &[&[u8]
         return;
     }
     crate::tracking::begin_command(st, client.id);
+    let quiet_before = client.flags & (client::REPLY_OFF | client::REPLY_SKIP) != 0;
     let cmd = execute_command(st, client, out, argv, now_ms);
-    crate::tracking::end_command(st, client.id, out, cmd, client.has(client::MULTI));
+    let quiet = quiet_before || client.flags & (client::REPLY_OFF | client::REPLY_SKIP) != 0;
+    crate::tracking::end_command(st, client, out, cmd, quiet);
 }
 
 /// [`execute`] without the tracking bookkeeping around it; returns the
@@ -286,9 +288,18 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
         Vec::new()
     };
     let started = Instant::now();
-    let mut ctx = Ctx { st, client, out, now_ms, cmd, dirty: 0, rewrite: None, signals: None };
-    let result = handler(&mut ctx, argv);
-    let Ctx { dirty, rewrite, signals, .. } = ctx;
+    let run = |st: &mut State, client: &mut Client, out: &mut Out| {
+        let mut ctx = Ctx { st, client, out, now_ms, cmd, dirty: 0, rewrite: None, signals: None };
+        let result = handler(&mut ctx, argv);
+        let Ctx { dirty, rewrite, signals, .. } = ctx;
+        (result, dirty, rewrite, signals)
+    };
+    let (result, dirty, rewrite, signals) =
+        if st.tracking.enabled() && cmd.has(flag::SCRIPT_FLAGS) && !client.has(client::SCRIPT) {
+            crate::tracking::in_script(st, cmd, argv, |st| run(st, client, out))
+        } else {
+            run(st, client, out)
+        };
     // Keys the command found expired were deleted before it wrote: their
     // touches come first, as in Redis (a write after an expired key's
     // deletion is then a change to a missing key).
@@ -317,14 +328,16 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
         }
         None => {}
     }
-    // Keys fetched by a read-only command may now be cached by the caller
-    // (for a script's commands, the script's caller). The *_RO script
-    // commands are read-only themselves but remember through their calls.
-    if st.tracking.enabled()
-        && cmd.has(flag::READONLY)
-        && !matches!(cmd.fullname.as_str(), "eval_ro" | "evalsha_ro" | "fcall_ro")
-    {
-        crate::tracking::remember(st, client.id, cmd, argv);
+    // Keys fetched by a read-only command may now be cached by the caller.
+    // Inside a script that means the keys the script declared (Redis
+    // remembers the caller's command); the *_RO script commands are
+    // read-only themselves but remember through their calls.
+    if st.tracking.enabled() && cmd.has(flag::READONLY) {
+        if client.has(client::SCRIPT) {
+            crate::tracking::remember_script_keys(st, client.id);
+        } else if !cmd.has(flag::SCRIPT_FLAGS) {
+            crate::tracking::remember(st, client.id, cmd, argv);
+        }
     }
     let usec = started.elapsed().as_micros() as i64;
     let stat = &mut st.cmdstats[cmd.id];
@@ -352,8 +365,5 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
             None if dirty > 0 => st.propagated.push((dbi, argv.iter().map(|a| a.to_vec()).collect())),
             None => {}
         }
-    }
-    if client.has(client::REPLY_SKIP) {
-        client.flags &= !client::REPLY_SKIP;
     }
 }

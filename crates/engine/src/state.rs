@@ -378,10 +378,11 @@ impl State {
     /// Forgets a connection.
     pub fn unregister_client(&mut self, id: u64) {
         self.blocking.remove(&mut self.dbs, id);
+        // Before the registry entry goes: it holds the tracking settings.
+        crate::tracking::disable(self, id);
         self.clients.remove(&id);
         self.monitors.retain(|&m| m != id);
         self.postponed.retain(|&p| p != id);
-        crate::tracking::disable(self, id);
         self.pubsub.remove_client(id);
         if self.watches.has_client(id) {
             self.watches.unwatch_all(id);

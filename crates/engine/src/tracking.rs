@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ferrokv_resp::Out;
 
+use crate::client::Client;
 use crate::command::{flag, Command};
 use crate::state::State;
 
@@ -77,6 +78,9 @@ pub struct Tracking {
     /// its reply is out (`None`: a flush).
     current: Option<u64>,
     pending: Vec<Option<Vec<u8>>>,
+    /// The script command running (EVAL, FCALL, ...) and its arguments:
+    /// reads inside a script remember the keys it declared.
+    script: Option<(&'static Command, Vec<Vec<u8>>)>,
     /// Rounds in a row the table stayed over tracking-table-max-keys.
     over_limit_rounds: u32,
 }
@@ -271,11 +275,43 @@ pub fn begin_command(st: &mut State, id: u64) {
     st.tracking.current = Some(id);
 }
 
-impl State {
-    /// The client whose command is running, as tracking sees it.
-    pub fn tracking_current(&mut self) -> &mut Option<u64> {
-        &mut self.tracking.current
-    }
+/// The running command's tracking context, set aside while a blocked
+/// client is served in its midst.
+pub struct Saved {
+    current: Option<u64>,
+    pending: Vec<Option<Vec<u8>>>,
+}
+
+/// Serves blocked client `id` as the running client: what it invalidates
+/// for itself follows its reply ([`leave`]).
+pub fn enter(st: &mut State, id: u64) -> Saved {
+    Saved { current: st.tracking.current.replace(id), pending: std::mem::take(&mut st.tracking.pending) }
+}
+
+/// Ends serving client `id` (its invalidations go through its outbox,
+/// after the reply) and restores the running command's context.
+pub fn leave(st: &mut State, id: u64, saved: Saved) {
+    flush_pending(st, id, None);
+    st.tracking.current = saved.current;
+    st.tracking.pending = saved.pending;
+}
+
+/// Runs `f` as script command `cmd` with `argv`: reads inside count for
+/// the keys the script declared, as in Redis (the caller's argv).
+pub fn in_script<R>(st: &mut State, cmd: &'static Command, argv: &[&[u8]], f: impl FnOnce(&mut State) -> R) -> R {
+    let outer = st.tracking.script.replace((cmd, argv.iter().map(|a| a.to_vec()).collect()));
+    let r = f(st);
+    st.tracking.script = outer;
+    r
+}
+
+/// A read-only command ran inside a script for client `id`: the script's
+/// declared keys may now be cached.
+pub fn remember_script_keys(st: &mut State, id: u64) {
+    let Some((cmd, argv)) = st.tracking.script.take() else { return };
+    let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+    remember(st, id, cmd, &refs);
+    st.tracking.script = Some((cmd, argv));
 }
 
 /// Sends what client `id`'s own command invalidated, after its reply in
@@ -291,16 +327,25 @@ pub fn flush_pending(st: &mut State, id: u64, mut out: Option<&mut Out>) {
     }
 }
 
-/// Ends client `id`'s command: its pending invalidations go out, and a
-/// CLIENT CACHING given before anything but CLIENT (or inside MULTI) is
-/// spent.
-pub fn end_command(st: &mut State, id: u64, out: &mut Out, cmd: Option<&Command>, in_multi: bool) {
+/// Ends `client`'s command: its pending invalidations go out after its
+/// reply (in [`Client::pushes`] when replies are off: pushes are sent
+/// regardless), and a CLIENT CACHING given before anything but CLIENT (or
+/// inside MULTI) is spent, unless the command was only postponed.
+pub fn end_command(st: &mut State, client: &mut Client, out: &mut Out, cmd: Option<&Command>, quiet: bool) {
+    let id = client.id;
     if !st.tracking.pending.is_empty() {
-        flush_pending(st, id, Some(out));
+        if quiet {
+            // Written after the connection drops the reply.
+            let mut pushes = Out::new(out.proto);
+            flush_pending(st, id, Some(&mut pushes));
+            client.pushes.extend_from_slice(&pushes.buf);
+        } else {
+            flush_pending(st, id, Some(out));
+        }
     }
     st.tracking.current = None;
     let was_client = cmd.is_some_and(|c| c.fullname.starts_with("client"));
-    if !in_multi && !was_client {
+    if !client.has(crate::client::MULTI) && !client.has(crate::client::POSTPONED) && !was_client {
         if let Some(t) = st.clients.get_mut(&id).and_then(|i| i.tracking.as_mut()) {
             t.caching = false;
         }

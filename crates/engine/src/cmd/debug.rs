@@ -171,7 +171,7 @@ fn populate(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     };
     let now = ctx.now_ms;
     let db = ctx.client.db;
-    let watching = ctx.st.watches.active_in(db);
+    let watching = ctx.st.watches.active_in(db) || ctx.st.tracking.enabled();
     ctx.signal_none();
     for j in 0..count {
         let mut key = prefix.to_vec();
@@ -190,8 +190,8 @@ fn populate(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         };
         let enc = if val.len() <= 44 { StrEnc::Embstr } else { StrEnc::Raw };
         store(ctx.db(), None, &key, &val, enc, Ttl::Clear, now);
-        // Each new key counts as modified for WATCH (DEBUG has no key
-        // positions for the dispatcher to derive that from).
+        // Each new key counts as modified for WATCH and tracking (DEBUG has
+        // no key positions for the dispatcher to derive that from).
         if watching {
             ctx.signal(db, &key);
         }

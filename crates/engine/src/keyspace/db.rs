@@ -363,8 +363,16 @@ impl Db {
         self.ready.extend(present);
     }
 
-    /// Inserts `e`, whose key must not be present.
+    /// Inserts `e`, whose key must not be present (or be present only as an
+    /// expired entry kept by a pause).
     pub fn insert(&mut self, e: Entry) -> Loc {
+        if self.frozen {
+            // A write during a pause (a transaction queued before it) may
+            // create a key that still sits there expired: it goes now.
+            if let Some(loc) = self.peek(e.key()) {
+                drop(self.remove(loc));
+            }
+        }
         if self.log_new {
             self.new_log.push(e.key().to_vec());
         }
@@ -463,6 +471,7 @@ impl Db {
         fresh.log_new = self.log_new;
         fresh.expired_count = self.expired_count;
         fresh.watched = std::mem::take(&mut self.watched);
+        (fresh.clock, fresh.frozen, fresh.toss) = (self.clock, self.frozen, self.toss);
         std::mem::replace(self, fresh)
     }
 

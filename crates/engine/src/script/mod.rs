@@ -729,7 +729,7 @@ fn run(
     // redis.setresp, blocking commands in their non-blocking form.
     let mut sclient = Client::new(ctx.client.id, "lua".to_string());
     sclient.db = ctx.client.db;
-    sclient.flags = client::DENY_BLOCKING;
+    sclient.flags = client::DENY_BLOCKING | client::SCRIPT;
     let mark = ctx.st.propagated.len();
     // Past busy-reply-threshold the hook marks the script busy (other
     // clients get BUSY) and aborts it on SCRIPT KILL / FUNCTION KILL.

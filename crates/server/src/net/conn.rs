@@ -235,6 +235,9 @@ impl Conn {
                     if c.flags & (client::REPLY_OFF | client::REPLY_SKIP) != 0 {
                         self.out.buf.truncate(mark);
                     }
+                    if !c.pushes.is_empty() {
+                        self.out.buf.append(&mut c.pushes);
+                    }
                     c.flags &= !client::REPLY_SKIP;
                     if c.has(client::REPLY_SKIP_NEXT) {
                         c.flags = (c.flags & !client::REPLY_SKIP_NEXT) | client::REPLY_SKIP;

@@ -98,14 +98,21 @@ fn run_case(p: &mut Pair, cmds: &[Vec<String>]) -> Result<(), TestCaseError> {
         }
         let (a, b) = (frequencies(&mut p.fk), frequencies(&mut p.redis));
         for (j, (x, y)) in a.iter().zip(&b).enumerate() {
-            let (db, k) = if j <= KEYS.len() { (1, j.saturating_sub(1)) } else { (0, j - KEYS.len() - 2) };
+            // Replies: SELECT 1, the keys of db 1, SELECT 0, the keys of db 0.
+            let (db, k) = match j {
+                0 => (1, None),
+                j if j <= KEYS.len() => (1, Some(j - 1)),
+                j if j == KEYS.len() + 1 => (0, None),
+                j => (0, Some(j - KEYS.len() - 2)),
+            };
+            let name = k.map_or("(SELECT)", |k| KEYS[k]);
             prop_assert_eq!(
                 x,
                 y,
                 "after command #{} {:?}: OBJECT FREQ of {} in db {} (ferrokv first); sequence {:?}",
                 i,
                 c,
-                KEYS[k],
+                name,
                 db,
                 cmds
             );

@@ -259,7 +259,8 @@ fn maxmemory_policies_evict_instead_of_refusing() {
 
 #[test]
 fn lfu_eviction_keeps_the_frequently_used_keys() {
-    let s = Server::ferrokv(&["--lfu-log-factor", "0"]);
+    // No decay: a minute boundary during the test would take one off.
+    let s = Server::ferrokv(&["--lfu-log-factor", "0", "--lfu-decay-time", "0"]);
     let mut c = s.connect();
     assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]), simple("OK"));
     let value = "x".repeat(100);

@@ -582,10 +582,7 @@ fn client_trackinginfo(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
 
 fn client_unblock(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     if argv.len() > 4 {
-        return Err(CmdError::err(format_args!(
-            "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-            crate::command::args::text(argv[1])
-        )));
+        return Err(super::subcommand_syntax(argv));
     }
     let error = match argv.get(3) {
         None => false,
@@ -602,10 +599,7 @@ fn client_unblock(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 /// CLIENT PAUSE timeout [WRITE|ALL]
 fn client_pause(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     if argv.len() > 4 {
-        return Err(CmdError::err(format_args!(
-            "unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-            crate::command::args::text(argv[1])
-        )));
+        return Err(super::subcommand_syntax(argv));
     }
     let write_only = match argv.get(3) {
         None => false,

@@ -20,10 +20,6 @@ use ferrokv_resp::Protocol;
 pub static SPECS: &[CommandSpec] =
     &[CommandSpec::new("debug", -2, debug).flags("admin noscript loading stale protected").acl("admin slow dangerous")];
 
-fn syntax(sub: &[u8]) -> CmdError {
-    CmdError::err(format_args!("unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.", text(sub)))
-}
-
 /// Whether this client may run DEBUG (enable-debug-command no|yes|local).
 fn allowed(ctx: &Ctx<'_>) -> bool {
     match ctx.st.cfg.enable_debug {
@@ -135,7 +131,7 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     } else if is(sub, "populate") && (3..=5).contains(&argc) {
         populate(ctx, argv)?;
     } else {
-        return Err(syntax(sub));
+        return Err(super::subcommand_syntax(argv));
     }
     Ok(())
 }

@@ -185,11 +185,7 @@ fn spublish(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 
 fn channel_list(ctx: &mut Ctx<'_>, argv: &[&[u8]], shard: bool) -> CmdResult {
     if argv.len() > 3 {
-        return Err(CmdError::err(format_args!(
-            "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-            String::from_utf8_lossy(&argv[1][..argv[1].len().min(128)]),
-            String::from_utf8_lossy(argv[0]).to_ascii_uppercase()
-        )));
+        return Err(super::subcommand_syntax(argv));
     }
     let names = ctx.st.pubsub.channel_names(shard, argv.get(2).copied());
     ctx.out.array(names.len());

@@ -141,7 +141,7 @@ fn function_dump(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
 /// FUNCTION FLUSH [ASYNC|SYNC]
 fn function_flush(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     if argv.len() > 3 {
-        return Err(subcommand_syntax(argv));
+        return Err(super::subcommand_syntax(argv));
     }
     if let Some(m) = argv.get(2) {
         if !m.eq_ignore_ascii_case(b"sync") && !m.eq_ignore_ascii_case(b"async") {
@@ -152,12 +152,6 @@ fn function_flush(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     ctx.dirty += 1;
     ctx.out.ok();
     Ok(())
-}
-
-/// Redis's `addReplySubcommandSyntaxError`.
-fn subcommand_syntax(argv: &[&[u8]]) -> CmdError {
-    let sub: String = String::from_utf8_lossy(argv[1]).chars().take(128).collect();
-    CmdError::err(format_args!("unknown subcommand or wrong number of arguments for '{sub}'. Try FUNCTION HELP."))
 }
 
 /// FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]
@@ -238,7 +232,7 @@ fn function_load(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 /// FUNCTION RESTORE serialized-value [FLUSH|APPEND|REPLACE]
 fn function_restore(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     if argv.len() > 4 {
-        return Err(subcommand_syntax(argv));
+        return Err(super::subcommand_syntax(argv));
     }
     let policy = match argv.get(3) {
         None => functions::Policy::Append,

@@ -355,10 +355,7 @@ fn config_help(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
 /// SLOWLOG GET [count]
 fn slowlog_get(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     if argv.len() > 3 {
-        return Err(CmdError::err(format_args!(
-            "unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.",
-            text(argv[1])
-        )));
+        return Err(super::subcommand_syntax(argv));
     }
     let count = match argv.get(2) {
         None => 10,

@@ -362,3 +362,53 @@ proptest! {
         run_case(&mut p, true, &cmds)?;
     }
 }
+
+/// DEBUG OBJECT's serializedlength is the value's exact RDB size: strings
+/// in their integer and LZF encodings, compact encodings as blobs, the
+/// rest element by element; with and without rdbcompression.
+#[test]
+fn serialized_lengths_match_redis() {
+    let args = ["--enable-debug-command", "yes"];
+    let (fk, redis) = (Server::ferrokv(&args), Server::redis(&args));
+    let lengths = |s: &Server, compress: &str| -> Vec<String> {
+        let mut c = s.connect();
+        c.cmd(&["CONFIG", "SET", "rdbcompression", compress]);
+        c.cmd(&["FLUSHALL"]);
+        let long = "ab".repeat(30) + &"xyz".repeat(20);
+        c.cmd(&["SET", "int", "12"]);
+        c.cmd(&["SET", "bigint", "123456789012"]);
+        c.cmd(&["SET", "short", "hello"]);
+        c.cmd(&["SET", "same", &"a".repeat(100)]);
+        c.cmd(&["SET", "mixed", &long]);
+        let mut push = |key: &str, cmd: &str, items: Vec<String>| {
+            let mut a = vec![cmd.to_string(), key.to_string()];
+            a.extend(items);
+            let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+            c.cmd(&refs);
+        };
+        push("list", "RPUSH", (0..10).map(|i| format!("e{i}")).collect());
+        push("biglist", "RPUSH", (0..3000).map(|i| format!("element-{i}")).collect());
+        push("intset", "SADD", (0..20).map(|i| i.to_string()).collect());
+        push("strset", "SADD", ["a", "b", "c"].iter().map(|s| s.to_string()).collect());
+        push("bigset", "SADD", (0..500).map(|i| format!("m{i}")).collect());
+        push("hash", "HSET", vec!["f1".into(), "v1".into(), "f2".into(), "2".into()]);
+        push("bighash", "HSET", (0..600).flat_map(|i| [format!("f{i}"), format!("v{i}").repeat(3)]).collect());
+        push("zset", "ZADD", vec!["1".into(), "a".into(), "2.5".into(), "b".into()]);
+        push("bigzset", "ZADD", (0..300).flat_map(|i| [(i as f64 * 1.5).to_string(), format!("m{i}")]).collect());
+        let keys = [
+            "int", "bigint", "short", "same", "mixed", "list", "biglist", "intset", "strset", "bigset", "hash",
+            "bighash", "zset", "bigzset",
+        ];
+        keys.iter()
+            .map(|k| {
+                let Frame::Simple(line) = c.cmd(&["DEBUG", "OBJECT", k]) else { panic!("DEBUG OBJECT {k}") };
+                let line = String::from_utf8_lossy(&line).into_owned();
+                let len = line.split(' ').find_map(|f| f.strip_prefix("serializedlength:")).unwrap_or("?").to_string();
+                format!("{k}:{len}")
+            })
+            .collect()
+    };
+    for compress in ["yes", "no"] {
+        assert_eq!(lengths(&fk, compress), lengths(&redis, compress), "rdbcompression {compress}");
+    }
+}

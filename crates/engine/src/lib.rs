@@ -19,6 +19,7 @@ pub mod command;
 pub mod config;
 pub mod ctx;
 pub mod digest;
+pub mod dump;
 pub mod error;
 pub mod evict;
 pub mod exec;

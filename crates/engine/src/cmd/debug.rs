@@ -10,10 +10,7 @@ use crate::ctx::Ctx;
 use crate::digest;
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::{StrEnc, Value};
-use crate::types::hash::HashRef;
 use crate::types::list::ListRef;
-use crate::types::set::SetRef;
-use crate::types::zset::ZsetRef;
 use ferrokv_resp::Protocol;
 
 /// DEBUG.
@@ -92,7 +89,7 @@ fn debug(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
             "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
             e.key().as_ptr(),
             e.encoding_name(),
-            serialized_estimate(&e),
+            crate::dump::value_len(&e, ctx.st.cfg.rdb_compression),
             e.lru(),
             idle_seconds(e.lru(), now)
         );
@@ -251,35 +248,4 @@ fn protocol(ctx: &mut Ctx<'_>, t: &[u8]) -> CmdResult {
         }
     }
     Ok(())
-}
-
-/// An estimate of the value's size in an RDB file (Redis computes the
-/// exact size by serializing; ferrokv has no RDB writer yet): each string
-/// with a length prefix, compact encodings as their blob.
-fn serialized_estimate(e: &crate::keyspace::Entry) -> usize {
-    let prefixed = |n: usize| {
-        n + if n < 64 {
-            1
-        } else if n < 16384 {
-            2
-        } else {
-            5
-        }
-    };
-    let mut total = 0;
-    match e.value() {
-        Value::Str(s, _) => return prefixed(s.len()),
-        Value::List(ListRef::Lp(b)) => return prefixed(b.len()) + 1,
-        Value::List(ListRef::Quick(q)) => return q.bytes() + 5 * q.node_count() + 1,
-        Value::Set(SetRef::Intset(b)) | Value::Set(SetRef::Lp(b)) => return prefixed(b.len()),
-        Value::Hash(HashRef::Lp(b)) => return prefixed(b.len()),
-        Value::Zset(ZsetRef::Lp(b)) => return prefixed(b.len()),
-        Value::Set(s) => s.for_each(|m| total += prefixed(m.bytes().len())),
-        Value::Hash(h) => h.for_each(|f, v| total += prefixed(f.bytes().len()) + prefixed(v.bytes().len())),
-        Value::Zset(z) => z.walk(0, false, |m, _| {
-            total += prefixed(m.bytes().len()) + 8;
-            true
-        }),
-    }
-    total + 5
 }

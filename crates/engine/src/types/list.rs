@@ -122,6 +122,11 @@ impl QuickList {
         self.nodes.len()
     }
 
+    /// Each node's listpack, head to tail.
+    pub fn node_listpacks(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.nodes.iter().map(|n| n.lp.as_slice())
+    }
+
     /// Total listpack bytes.
     pub fn bytes(&self) -> usize {
         self.nodes.iter().map(|n| n.lp.len()).sum()

@@ -126,7 +126,12 @@ fn run_case(p: &mut Pair, cmds: &[Vec<String>]) -> Result<(), TestCaseError> {
 }
 
 fn cmd() -> impl Strategy<Value = Vec<String>> {
-    prop_oneof![crate::strings_keys::cmd(), crate::collections::cmd()]
+    prop_oneof![
+        4 => crate::strings_keys::cmd(),
+        4 => crate::collections::cmd(),
+        1 => crate::scripts::scripted(),
+        1 => crate::transactions::tx_cmd(),
+    ]
 }
 
 proptest! {

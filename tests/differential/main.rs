@@ -9,4 +9,5 @@ mod lua_libs;
 mod notifications;
 mod scripts;
 mod strings_keys;
+mod tracking;
 mod transactions;

@@ -114,7 +114,7 @@ fn script_cases_match_redis() {
 }
 
 /// A generated command, run from a script.
-fn scripted() -> impl Strategy<Value = Vec<String>> {
+pub(crate) fn scripted() -> impl Strategy<Value = Vec<String>> {
     // Replies whose timing or hash order differ between the servers are
     // compared with tolerance or sorting outside scripts only.
     let cmd = crate::strings_keys::cmd().prop_filter("timing or order dependent", |c| {

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 
 use crate::strings_keys::{cases, cmd, key, pair, run_case};
 
-fn tx_cmd() -> impl Strategy<Value = Vec<String>> {
+pub(crate) fn tx_cmd() -> impl Strategy<Value = Vec<String>> {
     let w = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<String>>();
     prop_oneof![
         3 => Just(w(&["MULTI"])),

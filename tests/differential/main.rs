@@ -8,6 +8,7 @@ mod lfu;
 mod lua_libs;
 mod notifications;
 mod scripts;
+mod snapshots;
 mod strings_keys;
 mod tracking;
 mod transactions;

@@ -467,3 +467,45 @@ fn client_pause_postpones_like_redis() {
     }
     assert_eq!(ours.len(), theirs.len());
 }
+
+#[test]
+fn shutdown_save_writes_a_snapshot_redis_loads() {
+    let mut s = Server::ferrokv(&[]);
+    let mut c = s.connect();
+    c.cmd(&["SET", "k", "v"]);
+    c.cmd(&["RPUSH", "l", "a", "b"]);
+    // One change per element pushed, as Redis counts.
+    assert_eq!(info_u64(&mut c, "persistence", "rdb_changes_since_last_save"), 3);
+    assert_eq!(c.cmd(&["SAVE"]), simple("OK"));
+    assert_eq!(info_u64(&mut c, "persistence", "rdb_changes_since_last_save"), 0);
+    assert_eq!(info_u64(&mut c, "persistence", "rdb_saves"), 1);
+    assert!(matches!(c.cmd(&["LASTSAVE"]), Frame::Integer(t) if t > 1_700_000_000));
+    assert_eq!(c.cmd(&["MULTI"]), simple("OK"));
+    assert_eq!(c.cmd(&["SAVE"]), err("ERR Command not allowed inside a transaction"));
+    c.cmd(&["DISCARD"]);
+    c.cmd(&["SET", "k", "v2"]);
+    c.send_raw(&ferrokv_testkit::Conn::encode(&[b"SHUTDOWN", b"SAVE"]));
+    assert!(c.is_closed());
+    assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0));
+    let dir = s.dir.to_string_lossy().into_owned();
+    let redis = Server::redis(&["--dir", &dir, "--dbfilename", "dump.rdb"]);
+    let mut r = redis.connect();
+    assert_eq!(r.cmd(&["GET", "k"]), bulk("v2"));
+    assert_eq!(r.cmd(&["LRANGE", "l", "0", "-1"]), Frame::Array(vec![bulk("a"), bulk("b")]));
+}
+
+#[test]
+fn a_failed_save_refuses_shutdown_unless_forced() {
+    let mut s = Server::ferrokv(&[]);
+    let mut c = s.connect();
+    c.cmd(&["SET", "k", "v"]);
+    // The working directory is gone: the snapshot cannot be written.
+    std::fs::remove_dir_all(&s.dir).unwrap();
+    assert_eq!(c.cmd(&["SAVE"]), err("ERR"));
+    assert_eq!(info_u64(&mut c, "persistence", "rdb_changes_since_last_save"), 1);
+    assert_eq!(c.cmd(&["SHUTDOWN", "SAVE"]), err("ERR Errors trying to SHUTDOWN. Check logs."));
+    assert_eq!(c.cmd(&["GET", "k"]), bulk("v"));
+    c.send_raw(&ferrokv_testkit::Conn::encode(&[b"SHUTDOWN", b"SAVE", b"FORCE"]));
+    assert!(c.is_closed());
+    assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0));
+}

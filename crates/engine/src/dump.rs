@@ -1,14 +1,15 @@
-//! Values in Redis 7.0's RDB encoding (without the type byte), as
-//! `rdbSaveObject` writes them. DEBUG OBJECT's `serializedlength` is the
-//! length of this; DUMP/RESTORE and RDB snapshots build on it.
+//! Values in Redis 7.0's RDB encoding, as `rdbSaveObject` writes them, and
+//! whole snapshots as `rdbSaveRio` does (SAVE, SHUTDOWN SAVE). DEBUG
+//! OBJECT's `serializedlength` is the length of a value's encoding.
 //!
 //! Compact encodings are saved as their blobs (listpacks and intsets are
 //! in Redis's byte format); small sets of strings, listpacks here as in
 //! Redis 7.2, are saved as plain sets, which 7.0 can read.
 
-use ferrokv_rdb::{write_len, write_string};
+use ferrokv_rdb::{opcode, value_type, write_len, write_string};
 
 use crate::keyspace::{Entry, Value};
+use crate::state::State;
 use crate::types::hash::HashRef;
 use crate::types::list::ListRef;
 use crate::types::set::SetRef;
@@ -57,6 +58,68 @@ pub fn write_value(out: &mut Vec<u8>, e: &Entry, compress: bool) {
             });
         }
     }
+}
+
+/// The RDB type byte of `e`'s value (the form [`write_value`] writes).
+pub fn value_type(e: &Entry) -> u8 {
+    match e.value() {
+        Value::Str(..) => value_type::STRING,
+        Value::List(_) => value_type::LIST_QUICKLIST_2,
+        Value::Set(SetRef::Intset(_)) => value_type::SET_INTSET,
+        Value::Set(_) => value_type::SET,
+        Value::Hash(HashRef::Lp(_)) => value_type::HASH_LISTPACK,
+        Value::Hash(_) => value_type::HASH,
+        Value::Zset(ZsetRef::Lp(_)) => value_type::ZSET_LISTPACK,
+        Value::Zset(_) => value_type::ZSET_2,
+    }
+}
+
+/// The whole dataset as an RDB file (Redis 7.0's `rdbSaveRio`): header,
+/// auxiliary fields, function libraries, each non-empty database with its
+/// sizes, every key with its expire time and, under an LRU or LFU policy,
+/// its idle time or access counter, then EOF and the checksum.
+pub fn snapshot(st: &State, now_ms: i64) -> Vec<u8> {
+    let compress = st.cfg.rdb_compression;
+    let mut out = Vec::new();
+    ferrokv_rdb::write_header(&mut out);
+    ferrokv_rdb::write_aux(&mut out, "redis-ver", crate::REDIS_VERSION.as_bytes());
+    ferrokv_rdb::write_aux(&mut out, "redis-bits", b"64");
+    ferrokv_rdb::write_aux(&mut out, "ctime", (now_ms / 1000).to_string().as_bytes());
+    ferrokv_rdb::write_aux(&mut out, "used-mem", (st.platform.alloc)().allocated.to_string().as_bytes());
+    ferrokv_rdb::write_aux(&mut out, "aof-base", b"0");
+    crate::script::functions::write_libraries(st, &mut out);
+    use crate::evict::Policy;
+    let policy = st.cfg.maxmemory_policy;
+    let save_lru = matches!(policy, Policy::AllkeysLru | Policy::VolatileLru);
+    let save_lfu = matches!(policy, Policy::AllkeysLfu | Policy::VolatileLfu);
+    for (i, db) in st.dbs.iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        out.push(opcode::SELECTDB);
+        write_len(&mut out, i as u64);
+        out.push(opcode::RESIZEDB);
+        write_len(&mut out, db.len() as u64);
+        write_len(&mut out, db.volatile_len() as u64);
+        db.for_each(|e| {
+            if let Some(t) = e.expire() {
+                out.push(opcode::EXPIRETIME_MS);
+                out.extend_from_slice(&t.to_le_bytes());
+            }
+            if save_lru {
+                out.push(opcode::IDLE);
+                write_len(&mut out, crate::cmd::keys::idle_seconds(e.lru(), now_ms).max(0) as u64);
+            } else if save_lfu {
+                out.push(opcode::FREQ);
+                out.push(db.clock.frequency(e.lru(), now_ms).min(255) as u8);
+            }
+            out.push(value_type(e));
+            write_string(&mut out, e.key(), compress);
+            write_value(&mut out, e, compress);
+        });
+    }
+    ferrokv_rdb::finish_file(&mut out);
+    out
 }
 
 /// The length of `e`'s value in the RDB encoding (DEBUG OBJECT's

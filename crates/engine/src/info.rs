@@ -188,7 +188,7 @@ fn persistence(ctx: &Ctx<'_>, s: &mut String) {
     field!(s, "rdb_last_bgsave_status", "ok");
     field!(s, "rdb_last_bgsave_time_sec", "-1");
     field!(s, "rdb_current_bgsave_time_sec", "-1");
-    field!(s, "rdb_saves", "0");
+    field!(s, "rdb_saves", "{}", st.rdb_saves);
     field!(s, "aof_enabled", "0");
     field!(s, "aof_rewrite_in_progress", "0");
     field!(s, "aof_rewrite_scheduled", "0");

@@ -177,6 +177,9 @@ pub struct Platform {
     pub allocator_name: &'static str,
     /// Total physical memory.
     pub total_memory: fn() -> u64,
+    /// Writes a file durably and atomically (a temporary file in the same
+    /// directory, fsync, rename): RDB snapshots.
+    pub write_file: fn(&std::path::Path, &[u8]) -> std::io::Result<()>,
 }
 
 impl Default for Platform {
@@ -187,6 +190,7 @@ impl Default for Platform {
             alloc: AllocStats::default,
             allocator_name: "libc",
             total_memory: || 0,
+            write_file: |_, _| Err(std::io::Error::other("no file system in this build")),
         }
     }
 }
@@ -225,6 +229,8 @@ pub struct State {
     pub dirty: u64,
     /// Unix time of the last successful save (LASTSAVE).
     pub lastsave: i64,
+    /// Snapshots written since start-up (INFO rdb_saves).
+    pub rdb_saves: u64,
     /// Set by SHUTDOWN; the server stops when it sees it.
     pub shutdown: Option<ShutdownMode>,
     /// DEBUG SET-ACTIVE-EXPIRE.
@@ -307,6 +313,7 @@ impl State {
             platform: Platform::default(),
             dirty: 0,
             lastsave: 0,
+            rdb_saves: 0,
             shutdown: None,
             active_expire_enabled: true,
             lazyfree: None,
@@ -411,6 +418,26 @@ impl State {
             db.log_new = notify_new;
             if !notify_new {
                 db.new_log = Vec::new();
+            }
+        }
+    }
+
+    /// Writes the dataset to `dir`/`dbfilename` (Redis's rdbSave): on
+    /// success the change counter restarts and LASTSAVE moves.
+    pub fn save(&mut self, now_ms: i64) -> Result<(), String> {
+        let path = std::path::Path::new(self.cfg.str("dir")).join(self.cfg.str("dbfilename"));
+        let bytes = crate::dump::snapshot(self, now_ms);
+        match (self.platform.write_file)(&path, &bytes) {
+            Ok(()) => {
+                tracing::info!("DB saved on disk");
+                self.dirty = 0;
+                self.lastsave = now_ms / 1000;
+                self.rdb_saves += 1;
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!("Failed saving the DB to {}: {e}", path.display());
+                Err(e.to_string())
             }
         }
     }

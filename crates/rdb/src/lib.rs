@@ -11,6 +11,64 @@ pub const RDB_VERSION: u16 = 10;
 
 /// Opcode before a library in a functions payload (Redis 7.0 GA format).
 pub const OPCODE_FUNCTION2: u8 = 245;
+
+/// File opcodes (Redis's RDB_OPCODE_*).
+pub mod opcode {
+    /// Seconds since the key's last access (LRU policies).
+    pub const IDLE: u8 = 248;
+    /// The key's LFU counter (LFU policies).
+    pub const FREQ: u8 = 249;
+    /// An auxiliary field: two strings.
+    pub const AUX: u8 = 250;
+    /// Sizes of the database that follows: keys, keys with a TTL.
+    pub const RESIZEDB: u8 = 251;
+    /// The next key's expire time, ms, 8 bytes little-endian.
+    pub const EXPIRETIME_MS: u8 = 252;
+    /// The database the following keys belong to.
+    pub const SELECTDB: u8 = 254;
+    /// End of the file; the CRC64 follows.
+    pub const EOF: u8 = 255;
+}
+
+/// Value types (Redis's RDB_TYPE_*) that Redis 7.0 writes.
+pub mod value_type {
+    /// A string.
+    pub const STRING: u8 = 0;
+    /// A set as its members.
+    pub const SET: u8 = 2;
+    /// A sorted set as members and binary doubles.
+    pub const ZSET_2: u8 = 5;
+    /// A hash as fields and values.
+    pub const HASH: u8 = 4;
+    /// An intset blob.
+    pub const SET_INTSET: u8 = 11;
+    /// A hash listpack blob.
+    pub const HASH_LISTPACK: u8 = 16;
+    /// A sorted-set listpack blob.
+    pub const ZSET_LISTPACK: u8 = 17;
+    /// A list as quicklist nodes.
+    pub const LIST_QUICKLIST_2: u8 = 18;
+}
+
+/// Starts an RDB file: the magic and version (`REDIS0010`).
+pub fn write_header(out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
+}
+
+/// Appends an auxiliary field.
+pub fn write_aux(out: &mut Vec<u8>, key: &str, value: &[u8]) {
+    out.push(opcode::AUX);
+    write_string(out, key.as_bytes(), false);
+    write_string(out, value, false);
+}
+
+/// Ends an RDB file: the EOF opcode and the CRC64 of everything before the
+/// checksum, little-endian.
+pub fn finish_file(out: &mut Vec<u8>) {
+    out.push(opcode::EOF);
+    let crc = crc64::crc64(0, out);
+    out.extend_from_slice(&crc.to_le_bytes());
+}
 /// The 7.0 release candidates' library opcode (name, engine, description
 /// and code as separate strings).
 pub const OPCODE_FUNCTION_PRE_GA: u8 = 246;

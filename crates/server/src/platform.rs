@@ -48,7 +48,30 @@ fn total_memory() -> u64 {
 
 /// The probes of this process.
 pub fn platform() -> Platform {
-    Platform { rusage, rss, alloc, allocator_name: "jemalloc-5.3.0", total_memory }
+    Platform { rusage, rss, alloc, allocator_name: "jemalloc-5.3.0", total_memory, write_file }
+}
+
+/// Writes `bytes` to `path` so that a crash leaves either the old file or
+/// the new one: a temporary file in the same directory, fsync, rename,
+/// then fsync of the directory (Redis's rdbSave does the same dance).
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// `uname -srm`.

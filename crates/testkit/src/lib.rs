@@ -96,7 +96,8 @@ pub struct Server {
     pub port: u16,
     /// Which server it is.
     pub kind: Kind,
-    dir: PathBuf,
+    /// Its working directory (`--dir`), removed when it stops.
+    pub dir: PathBuf,
 }
 
 impl Server {

@@ -27,6 +27,7 @@ pub static SPECS: &[CommandSpec] = &[
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
     CommandSpec::new("swapdb", 3, swapdb).flags("write fast").acl("keyspace write fast dangerous"),
     CommandSpec::new("time", 1, time).flags("loading stale fast").acl("fast").tips(&["nondeterministic_output"]),
+    CommandSpec::new("save", 1, save).flags("admin noscript no_async_loading no_multi").acl("admin slow dangerous"),
     CommandSpec::new("lastsave", 1, lastsave)
         .flags("loading stale fast")
         .acl("admin fast dangerous")
@@ -222,12 +223,24 @@ fn shutdown(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
         // ever pending.
         return Err(CmdError::fixed("ERR No shutdown in progress."));
     }
-    if save && !force {
-        // No snapshot can be written until persistence exists; Redis refuses
-        // to stop when the requested save fails.
-        return Err(CmdError::fixed("ERR Errors trying to SHUTDOWN. Check logs."));
+    // Without save points configured only SHUTDOWN SAVE writes a snapshot;
+    // when that fails Redis refuses to stop, unless FORCE.
+    if save {
+        let now = ctx.now_ms;
+        if ctx.st.save(now).is_err() && !force {
+            tracing::warn!("Error trying to save the DB, can't exit.");
+            return Err(CmdError::fixed("ERR Errors trying to SHUTDOWN. Check logs."));
+        }
     }
     ctx.st.shutdown = Some(ShutdownMode::NoSave);
+    Ok(())
+}
+
+/// SAVE
+fn save(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    let now = ctx.now_ms;
+    ctx.st.save(now).map_err(|_| CmdError::fixed("ERR"))?;
+    ctx.out.ok();
     Ok(())
 }
 

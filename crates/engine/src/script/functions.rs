@@ -377,12 +377,18 @@ pub(crate) fn lua(st: &State) -> Option<mlua::Lua> {
 /// version and CRC64.
 pub fn dump(st: &State) -> Vec<u8> {
     let mut p = Vec::new();
-    for lib in st.functions.libs.values() {
-        p.push(ferrokv_rdb::OPCODE_FUNCTION2);
-        ferrokv_rdb::write_string(&mut p, &lib.code, st.cfg.rdb_compression);
-    }
+    write_libraries(st, &mut p);
     ferrokv_rdb::finish_dump(&mut p);
     p
+}
+
+/// Appends every library as RDB records (FUNCTION DUMP's body, and the
+/// functions section of an RDB file).
+pub fn write_libraries(st: &State, out: &mut Vec<u8>) {
+    for lib in st.functions.libs.values() {
+        out.push(ferrokv_rdb::OPCODE_FUNCTION2);
+        ferrokv_rdb::write_string(out, &lib.code, st.cfg.rdb_compression);
+    }
 }
 
 /// How FUNCTION RESTORE treats the libraries already loaded.

@@ -279,8 +279,9 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
         // which has a handler of its own.
         unreachable!("{} resolved without a handler", cmd.fullname)
     };
-    // WATCH: remember which keys this write may touch and whether they
-    // existed (only when someone watches this database).
+    // WATCH and tracking: remember which keys this write may touch and
+    // whether they existed (only when someone watches this database or
+    // tracks keys).
     let watch_db = client.db;
     let watched = if cmd.has(flag::WRITE) && (st.watches.active_in(watch_db) || st.tracking.enabled()) {
         write_keys(st, watch_db, cmd, argv, now_ms)

@@ -125,15 +125,6 @@ fn run_case(p: &mut Pair, cmds: &[Vec<String>]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn cmd() -> impl Strategy<Value = Vec<String>> {
-    prop_oneof![
-        4 => crate::strings_keys::cmd(),
-        4 => crate::collections::cmd(),
-        1 => crate::scripts::scripted(),
-        1 => crate::transactions::tx_cmd(),
-    ]
-}
-
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: crate::strings_keys::cases() / 2,
@@ -142,7 +133,7 @@ proptest! {
     })]
 
     #[test]
-    fn lfu_counts_accesses_like_redis(cmds in prop::collection::vec(cmd(), 1..40)) {
+    fn lfu_counts_accesses_like_redis(cmds in prop::collection::vec(crate::any_cmd(), 1..40)) {
         let mut p = pair().lock().unwrap_or_else(|e| e.into_inner());
         run_case(&mut p, &cmds)?;
     }

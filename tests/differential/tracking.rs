@@ -66,13 +66,7 @@ enum Step {
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         2 => read().prop_map(Step::Read),
-        3 => prop_oneof![
-            4 => crate::strings_keys::cmd(),
-            4 => crate::collections::cmd(),
-            1 => crate::scripts::scripted(),
-            1 => crate::transactions::tx_cmd(),
-        ]
-        .prop_map(Step::Write),
+        3 => crate::any_cmd().prop_map(Step::Write),
     ]
 }
 

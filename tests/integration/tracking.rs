@@ -127,6 +127,27 @@ fn transcript(kind: Kind) -> Vec<String> {
     log.push(format!("b heard {:?}", b.read()));
     step!(c, "PING");
     step!(c, "CLIENT", "TRACKING", "ON", "NOLOOP");
+    // tracking-table-max-keys: before each command the table is cut back
+    // to the limit, each key dropped being invalidated ahead of the reply
+    // (which keys is random, how many is not).
+    // (Without NOLOOP: the client running the command is the one told.)
+    step!(c, "CLIENT", "TRACKING", "ON");
+    log.push(format!("table before the limit {}", info_field(&mut w, "stats", "tracking_total_keys")));
+    step!(w, "CONFIG", "SET", "tracking-table-max-keys", "2");
+    let mut pushes = Vec::new();
+    for args in [&["GET", "a1"][..], &["GET", "a2"], &["GET", "a3"], &["GET", "a4"], &["GET", "a5"], &["PING"]] {
+        let bytes: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        c.send_raw(&Conn::encode(&bytes));
+        let mut n = 0;
+        while let Frame::Push(_) = c.read() {
+            n += 1;
+        }
+        pushes.push(n);
+    }
+    log.push(format!("invalidations before each reply {pushes:?}"));
+    log.push(format!("table after the limit {}", info_field(&mut w, "stats", "tracking_total_keys")));
+    step!(w, "CONFIG", "SET", "tracking-table-max-keys", "0");
+    step!(c, "CLIENT", "TRACKING", "ON", "NOLOOP");
     // Expiry and a flush are changes too.
     step!(c, "SET", "e", "1", "PX", "50");
     step!(c, "GET", "e");

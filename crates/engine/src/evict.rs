@@ -186,7 +186,7 @@ fn evict(st: &mut State, db: usize, key: &[u8], now_ms: i64) {
     let old = st.dbs[db].remove(loc);
     st.drop_value(old, lazy);
     st.stats.evicted_keys += 1;
-    st.signal_modified(db, key, false);
+    st.signal_removed(db, key);
     crate::notify::notify_now(st, crate::notify::class::EVICTED, "evicted", key, db, None);
     if st.propagate {
         let cmd: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };

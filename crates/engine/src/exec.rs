@@ -118,6 +118,11 @@ pub fn execute(st: &mut State, client: &mut Client, out: &mut Out, argv: &[&[u8]
     }
     crate::tracking::begin_command(st, client.id);
     let quiet_before = client.flags & (client::REPLY_OFF | client::REPLY_SKIP) != 0;
+    // Redis keeps the table within its limit before every command; what
+    // that tells this client comes ahead of the reply.
+    let max = st.cfg.tracking_max_keys;
+    crate::tracking::limit(st, max);
+    crate::tracking::write_pending(st, client, out, quiet_before);
     let cmd = execute_command(st, client, out, argv, now_ms);
     let quiet = quiet_before || client.flags & (client::REPLY_OFF | client::REPLY_SKIP) != 0;
     crate::tracking::end_command(st, client, out, cmd, quiet);
@@ -142,7 +147,14 @@ fn execute_command(
             return c;
         }
     };
-    if let Err(e) = gates(st, client, out, cmd, argv, now_ms) {
+    let gated = gates(st, client, out, cmd, argv, now_ms);
+    // Keys the gates evicted are reported ahead of the reply, as Redis
+    // flushes them right after its evictions.
+    if st.tracking.enabled() {
+        let quiet = client.flags & (client::REPLY_OFF | client::REPLY_SKIP) != 0;
+        crate::tracking::write_pending(st, client, out, quiet);
+    }
+    if let Err(e) = gated {
         st.cmdstats[cmd.id].rejected += 1;
         reject(st, client, out, &e, Some(cmd));
         return Some(cmd);

@@ -406,6 +406,15 @@ impl State {
         }
     }
 
+    /// [`State::signal_modified`] for a key the server removed by itself
+    /// (expiry, eviction), not by a client's command.
+    pub fn signal_removed(&mut self, db: usize, key: &[u8]) {
+        self.watches.touch(db, key, false);
+        if self.tracking.enabled() {
+            crate::tracking::invalidate_removed(self, key);
+        }
+    }
+
     /// Keeps each database's record of expired keys on exactly while
     /// someone needs it: propagation, or WATCHes in that database.
     /// Notifications need it too (`expired` events), and keep a log of
@@ -460,7 +469,7 @@ impl State {
                 dbi,
                 current.as_mut().map(|(id, out)| (*id, &mut **out)),
             );
-            self.signal_modified(dbi, &key, false);
+            self.signal_removed(dbi, &key);
             if self.propagate {
                 self.propagated.push((dbi, vec![b"DEL".to_vec(), key]));
             }

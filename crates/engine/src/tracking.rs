@@ -224,15 +224,24 @@ pub fn remember(st: &mut State, id: u64, cmd: &Command, argv: &[&[u8]]) {
 /// `key` changed (Redis's trackingInvalidateKey): tells the clients that
 /// may have cached it, and queues it for the BCAST prefixes it is under.
 pub fn invalidate(st: &mut State, key: &[u8]) {
-    invalidate_as(st, key, true);
+    let by = st.tracking.current;
+    invalidate_as(st, key, Some(by));
 }
 
-fn invalidate_as(st: &mut State, key: &[u8], bcast: bool) {
+/// [`invalidate`] for a key the server itself removed (expiry, eviction):
+/// no client changed it, so BCAST's NOLOOP leaves it in for everyone.
+pub fn invalidate_removed(st: &mut State, key: &[u8]) {
+    invalidate_as(st, key, Some(None));
+}
+
+/// `bcast`: whether to queue the key for BCAST prefixes, and as changed by
+/// which client.
+fn invalidate_as(st: &mut State, key: &[u8], bcast: Option<Option<u64>>) {
     let by = st.tracking.current;
-    if bcast && !st.tracking.prefixes.is_empty() {
+    if let Some(modifier) = bcast.filter(|_| !st.tracking.prefixes.is_empty()) {
         for (p, prefix) in st.tracking.prefixes.iter_mut() {
             if key.starts_with(p) {
-                prefix.keys.insert(key.to_vec(), by);
+                prefix.keys.insert(key.to_vec(), modifier);
             }
         }
     }
@@ -327,22 +336,29 @@ pub fn flush_pending(st: &mut State, id: u64, mut out: Option<&mut Out>) {
     }
 }
 
+/// Writes what is pending for `client` into its reply buffer now, or,
+/// when `quiet` (replies off or skipped), into [`Client::pushes`], which
+/// the connection appends after dropping the reply.
+pub fn write_pending(st: &mut State, client: &mut Client, out: &mut Out, quiet: bool) {
+    if st.tracking.pending.is_empty() {
+        return;
+    }
+    if quiet {
+        let mut pushes = Out::new(out.proto);
+        flush_pending(st, client.id, Some(&mut pushes));
+        client.pushes.extend_from_slice(&pushes.buf);
+    } else {
+        flush_pending(st, client.id, Some(out));
+    }
+}
+
 /// Ends `client`'s command: its pending invalidations go out after its
 /// reply (in [`Client::pushes`] when replies are off: pushes are sent
 /// regardless), and a CLIENT CACHING given before anything but CLIENT (or
 /// inside MULTI) is spent, unless the command was only postponed.
 pub fn end_command(st: &mut State, client: &mut Client, out: &mut Out, cmd: Option<&Command>, quiet: bool) {
     let id = client.id;
-    if !st.tracking.pending.is_empty() {
-        if quiet {
-            // Written after the connection drops the reply.
-            let mut pushes = Out::new(out.proto);
-            flush_pending(st, id, Some(&mut pushes));
-            client.pushes.extend_from_slice(&pushes.buf);
-        } else {
-            flush_pending(st, id, Some(out));
-        }
-    }
+    write_pending(st, client, out, quiet);
     st.tracking.current = None;
     let was_client = cmd.is_some_and(|c| c.fullname.starts_with("client"));
     if !client.has(crate::client::MULTI) && !client.has(crate::client::POSTPONED) && !was_client {
@@ -389,7 +405,7 @@ pub fn limit(st: &mut State, max_keys: usize) {
     let effort = 100 * (st.tracking.over_limit_rounds as usize + 1);
     let victims: Vec<Vec<u8>> = st.tracking.table.keys().take(effort).cloned().collect();
     for k in victims {
-        invalidate_as(st, &k, false);
+        invalidate_as(st, &k, None);
         if st.tracking.table.len() <= max_keys {
             st.tracking.over_limit_rounds = 0;
             return;

@@ -509,3 +509,25 @@ fn a_failed_save_refuses_shutdown_unless_forced() {
     assert!(c.is_closed());
     assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0));
 }
+
+#[test]
+fn client_unblock_leaves_a_postponed_client_waiting() {
+    // redis-server 7.0.15 crashes on this; ferrokv answers 0 and the
+    // command runs once the pause ends.
+    let s = Server::ferrokv(&[]);
+    let (mut admin, mut b) = (s.connect(), s.connect());
+    let id = match b.cmd(&["CLIENT", "ID"]) {
+        Frame::Integer(i) => i.to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]), simple("OK"));
+    b.send_raw(&ferrokv_testkit::Conn::encode(&[b"SET", b"k", b"v"]));
+    assert!(
+        ferrokv_testkit::wait_for(Duration::from_secs(10), || info_u64(&mut admin, "clients", "blocked_clients") == 1)
+    );
+    assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &id]), Frame::Integer(0));
+    assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]), Frame::Integer(0));
+    assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]), simple("OK"));
+    assert_eq!(b.read(), simple("OK"));
+    assert_eq!(admin.cmd(&["GET", "k"]), bulk("v"));
+}

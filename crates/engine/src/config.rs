@@ -510,7 +510,7 @@ impl Config {
         self.maxmemory_policy = crate::evict::Policy::named(MAXMEMORY_POLICIES[self.enum_idx("maxmemory-policy")]);
         self.maxmemory_samples = self.int("maxmemory-samples") as usize;
         self.tracking_max_keys = usize::try_from(self.int("tracking-table-max-keys")).unwrap_or(usize::MAX);
-        self.access_clock = if MAXMEMORY_POLICIES[self.enum_idx("maxmemory-policy")].contains("lfu") {
+        self.access_clock = if self.maxmemory_policy.is_lfu() {
             crate::keyspace::access::Clock::Lfu {
                 log_factor: self.int("lfu-log-factor") as u32,
                 decay_minutes: self.int("lfu-decay-time") as u32,

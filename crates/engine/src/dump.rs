@@ -88,10 +88,7 @@ pub fn snapshot(st: &State, now_ms: i64) -> Vec<u8> {
     ferrokv_rdb::write_aux(&mut out, "used-mem", (st.platform.alloc)().allocated.to_string().as_bytes());
     ferrokv_rdb::write_aux(&mut out, "aof-base", b"0");
     crate::script::functions::write_libraries(st, &mut out);
-    use crate::evict::Policy;
-    let policy = st.cfg.maxmemory_policy;
-    let save_lru = matches!(policy, Policy::AllkeysLru | Policy::VolatileLru);
-    let save_lfu = matches!(policy, Policy::AllkeysLfu | Policy::VolatileLfu);
+    let (save_lru, save_lfu) = (st.cfg.maxmemory_policy.is_lru(), st.cfg.maxmemory_policy.is_lfu());
     for (i, db) in st.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;

@@ -50,6 +50,16 @@ impl Policy {
         }
     }
 
+    /// The LRU policies: keys record their last access time.
+    pub fn is_lru(self) -> bool {
+        matches!(self, Policy::AllkeysLru | Policy::VolatileLru)
+    }
+
+    /// The LFU policies: keys record an access counter.
+    pub fn is_lfu(self) -> bool {
+        matches!(self, Policy::AllkeysLfu | Policy::VolatileLfu)
+    }
+
     fn volatile_only(self) -> bool {
         matches!(self, Policy::VolatileLru | Policy::VolatileLfu | Policy::VolatileRandom | Policy::VolatileTtl)
     }

@@ -474,11 +474,8 @@ fn object_encoding(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 /// no LRU/LFU eviction needs per-key access times).
 fn is_shared_integer(ctx: &Ctx<'_>, e: &crate::keyspace::Entry) -> bool {
     let (s, enc) = e.str();
-    let lru_policy = ctx.st.cfg.maxmemory > 0
-        && {
-            let p = ctx.st.cfg.get("maxmemory-policy");
-            matches!(p, crate::config::Value::Enum(i) if crate::config::MAXMEMORY_POLICIES[*i].contains("lru") || crate::config::MAXMEMORY_POLICIES[*i].contains("lfu"))
-        };
+    let policy = ctx.st.cfg.maxmemory_policy;
+    let lru_policy = ctx.st.cfg.maxmemory > 0 && (policy.is_lru() || policy.is_lfu());
     enc == crate::keyspace::StrEnc::Int
         && !lru_policy
         && ferrokv_resp::num::parse_i64(s).is_some_and(|v| (0..10000).contains(&v))

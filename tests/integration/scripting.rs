@@ -215,3 +215,105 @@ fn info_counts_cached_scripts_functions_and_their_memory() {
     assert_eq!(info_field(&mut c, "number_of_functions"), 0);
     assert_eq!(info_field(&mut c, "used_memory_functions"), 0);
 }
+
+/// A script that spins for two to three seconds by the clock, then writes
+/// `KEYS[1]`: long enough for the other clients' steps while it is busy.
+const SPIN_THEN_WRITE: &str = "local deadline = tonumber(redis.call('TIME')[1]) + 3 \
+     while tonumber(redis.call('TIME')[1]) < deadline do end \
+     redis.call('SET', KEYS[1], 'by-script') return 'done'";
+
+/// WATCH, UNWATCH and RESET while a script is busy: answered at once, and
+/// in effect from the script's next command on (a key it writes later
+/// fails the transaction), as Redis runs them between two of the
+/// script's commands.
+fn watch_transcript(kind: Kind, io_threads: &str) -> Vec<String> {
+    let s = match kind {
+        Kind::Ferrokv => Server::ferrokv(&["--busy-reply-threshold", "100", "--io-threads", io_threads]),
+        Kind::Redis => Server::redis(&["--busy-reply-threshold", "100"]),
+    };
+    let mut conns: Vec<Conn> = (0..5).map(|_| s.connect()).collect();
+    for c in &mut conns {
+        c.stream().set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    }
+    let [a, b, c, d, runner] = &mut conns[..] else { unreachable!() };
+    let mut log = Vec::new();
+    let step = |c: &mut Conn, args: &[&str], log: &mut Vec<String>| {
+        let r = c.cmd(args);
+        log.push(format!("{args:?} -> {r:?}"));
+    };
+    step(a, &["MSET", "w1", "0", "w2", "0"], &mut log);
+    c.cmd(&["HELLO", "3"]);
+    step(c, &["SUBSCRIBE", "ch"], &mut log);
+    step(c, &["CLIENT", "SETNAME", "c"], &mut log);
+    step(c, &["SELECT", "1"], &mut log);
+
+    runner.send_raw(&Conn::encode(&[b"EVAL", SPIN_THEN_WRITE.as_bytes(), b"1", b"w1"]));
+    assert!(
+        wait_for(Duration::from_secs(10), || matches!(a.cmd(&["PING"]), Frame::Error(e) if e.starts_with(b"BUSY"))),
+        "the script never became busy"
+    );
+    step(a, &["WATCH", "w1"], &mut log);
+    step(b, &["WATCH", "w2"], &mut log);
+    step(c, &["WATCH", "w1"], &mut log);
+    step(c, &["RESET"], &mut log);
+    step(c, &["GET", "w1"], &mut log);
+    // UNWATCH then WATCH: the order holds.
+    step(d, &["WATCH", "w2"], &mut log);
+    step(d, &["UNWATCH"], &mut log);
+    step(d, &["WATCH", "w1"], &mut log);
+    log.push(format!("EVAL -> {:?}", runner.read()));
+
+    for (who, conn) in [("a", &mut *a), ("b", &mut *b), ("c", &mut *c), ("d", &mut *d)] {
+        conn.cmd(&["MULTI"]);
+        conn.cmd(&["SET", "after", who]);
+        log.push(format!("{who} EXEC -> {:?}", conn.cmd(&["EXEC"])));
+    }
+    step(a, &["PUBLISH", "ch", "m"], &mut log);
+    step(
+        a,
+        &[
+            "CLIENT",
+            "LIST",
+            "ID",
+            &match c.cmd(&["CLIENT", "ID"]) {
+                Frame::Integer(i) => i.to_string(),
+                other => panic!("CLIENT ID replied {other:?}"),
+            },
+        ],
+        &mut log,
+    );
+    log
+}
+
+#[test]
+fn watch_and_reset_during_a_busy_script_take_effect_between_its_commands() {
+    let theirs = watch_transcript(Kind::Redis, "");
+    for threads in ["1", "2"] {
+        let ours = watch_transcript(Kind::Ferrokv, threads);
+        // CLIENT LIST: compare the fields RESET sets, not addresses or ages.
+        let fields = |l: &String| {
+            l.split(' ')
+                .filter(|f| {
+                    ["name=", "db=", "sub=", "flags=", "multi=", "watch=", "resp="].iter().any(|p| f.starts_with(p))
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let (o, t): (Vec<String>, Vec<String>) =
+            (ours.iter().map(fields).collect(), theirs.iter().map(fields).collect());
+        let diffs: Vec<String> = ours
+            .iter()
+            .zip(&theirs)
+            .enumerate()
+            .filter(|(i, (a, b))| a != b && (!a.contains("CLIENT") || o[*i] != t[*i]))
+            .map(|(_, (a, b))| format!("ferrokv {a}\n  redis {b}"))
+            .collect();
+        assert!(
+            diffs.is_empty() && ours.len() == theirs.len(),
+            "io-threads {threads}:\n{}\n{ours:#?}",
+            diffs.join("\n")
+        );
+    }
+    // The script's write after WATCH was answered fails the transaction.
+    assert!(theirs.iter().any(|l| l == "a EXEC -> NullArray"), "{theirs:#?}");
+}

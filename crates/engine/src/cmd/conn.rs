@@ -6,6 +6,7 @@ use crate::command::args::{int, is, text};
 use crate::command::CommandSpec;
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult, SYNTAX};
+use crate::state::State;
 use crate::REDIS_VERSION;
 use ferrokv_resp::{Out, Protocol};
 
@@ -100,22 +101,46 @@ fn quit(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
 
 /// RESET
 fn reset(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
-    crate::cmd::multi::discard_transaction(ctx.st, ctx.client);
-    crate::cmd::pubsub::unsubscribe_all_silently(ctx);
-    ctx.client.db = 0;
-    ctx.out.proto = Protocol::Resp2;
-    ctx.client.flags &= !(client::MONITOR | client::REPLY_OFF | client::REPLY_SKIP_NEXT | client::NO_EVICT);
-    ctx.client.authenticated = ctx.st.cfg.requirepass.is_empty();
-    let id = ctx.client.id;
-    ctx.st.monitors.retain(|&m| m != id);
-    crate::tracking::disable(ctx.st, id);
-    if let Some(info) = ctx.st.clients.get_mut(&id) {
+    reset_connection(ctx.client, ctx.out, &ctx.st.cfg.requirepass);
+    reset_engine(ctx.st, ctx.client.id);
+    if let Some(info) = ctx.st.clients.get_mut(&ctx.client.id) {
         info.name = None;
+        info.flags = ctx.client.flags;
+    }
+    Ok(())
+}
+
+/// RESET's part in the connection's own state, and its reply (also what
+/// answers RESET while a busy script holds the engine).
+pub fn reset_connection(client: &mut Client, out: &mut Out, requirepass: &str) {
+    client.queued = Vec::new();
+    client.db = 0;
+    out.proto = Protocol::Resp2;
+    client.flags &= !(client::MULTI
+        | client::DIRTY_EXEC
+        | client::PUBSUB
+        | client::MONITOR
+        | client::REPLY_OFF
+        | client::REPLY_SKIP_NEXT
+        | client::NO_EVICT);
+    client.authenticated = requirepass.is_empty();
+    out.simple(b"RESET");
+}
+
+/// RESET's part in the engine for client `id`: watches, subscriptions,
+/// MONITOR, tracking.
+pub fn reset_engine(st: &mut State, id: u64) {
+    crate::cmd::multi::unwatch_all(st, id);
+    st.pubsub.remove_client(id);
+    st.monitors.retain(|&m| m != id);
+    crate::tracking::disable(st, id);
+    if let Some(info) = st.clients.get_mut(&id) {
         info.monitor = false;
         info.resp = 2;
+        if info.kind == ClientKind::Pubsub {
+            info.kind = ClientKind::Normal;
+        }
     }
-    ctx.out.simple(b"RESET");
-    Ok(())
 }
 
 /// Checks a password for `user` against requirepass.

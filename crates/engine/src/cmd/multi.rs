@@ -115,19 +115,24 @@ fn watch(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     if ctx.client.has(client::MULTI) {
         return Err(CmdError::err("WATCH inside MULTI is not allowed"));
     }
-    let id = ctx.client.id;
-    // Watching more is pointless once the transaction is bound to fail.
-    if !ctx.st.watches.is_dirty(id) {
-        let db = ctx.client.db;
-        for key in &argv[1..] {
-            let d = &ctx.st.dbs[db];
-            let expired = d.peek(key).is_some_and(|loc| d.get(loc).expire().is_some_and(|t| t <= ctx.now_ms));
-            ctx.st.watches.watch(id, db, key, expired);
-        }
-        ctx.st.sync_expiry_logging();
-    }
+    watch_keys(ctx.st, ctx.client.id, ctx.client.db, &argv[1..], ctx.now_ms);
     ctx.out.ok();
     Ok(())
+}
+
+/// Client `id` watches `keys` in database `db` (also applied by a busy
+/// script for a WATCH answered meanwhile).
+pub fn watch_keys(st: &mut State, id: u64, db: usize, keys: &[&[u8]], now_ms: i64) {
+    // Watching more is pointless once the transaction is bound to fail.
+    if st.watches.is_dirty(id) {
+        return;
+    }
+    for key in keys {
+        let d = &st.dbs[db];
+        let expired = d.peek(key).is_some_and(|loc| d.get(loc).expire().is_some_and(|t| t <= now_ms));
+        st.watches.watch(id, db, key, expired);
+    }
+    st.sync_expiry_logging();
 }
 
 /// UNWATCH

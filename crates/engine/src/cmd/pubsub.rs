@@ -157,13 +157,6 @@ fn sunsubscribe(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     unsubscribe_generic(ctx, argv, Kind::Shard)
 }
 
-/// Drops every subscription of the calling connection without replies
-/// (RESET).
-pub fn unsubscribe_all_silently(ctx: &mut Ctx<'_>) {
-    ctx.st.pubsub.remove_client(ctx.client.id);
-    update_mode(ctx);
-}
-
 fn publish_generic(ctx: &mut Ctx<'_>, argv: &[&[u8]], shard: bool) -> CmdResult {
     let id = ctx.client.id;
     let n = pubsub::publish(ctx.st, shard, argv[1], argv[2], Some((id, &mut *ctx.out)));

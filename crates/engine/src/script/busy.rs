@@ -33,6 +33,40 @@ pub struct Running {
     kill: AtomicBool,
     wrote: AtomicBool,
     eval: AtomicBool,
+    late: Mutex<LateQueue>,
+    /// `late` holds operations (read without its lock on every `redis.call`).
+    late_waiting: AtomicBool,
+}
+
+/// The part of a command answered while the script is busy that needs the
+/// engine. Redis runs such commands between two of the script's own (from
+/// its yield hook), so the script applies them before its next
+/// `redis.call` and before it ends: a key it writes after WATCH was
+/// answered dirties the watch, as in Redis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+/// Each names the client it is for.
+pub enum Late {
+    /// WATCH `keys` in database `db`.
+    Watch {
+        /// The client.
+        id: u64,
+        /// Its database when it sent WATCH.
+        db: usize,
+        /// The keys to watch.
+        keys: Vec<Vec<u8>>,
+    },
+    /// UNWATCH, or the end of a transaction (EXEC aborted, DISCARD).
+    Unwatch(u64),
+    /// RESET's engine side (the connection resets its own state).
+    Reset(u64),
+}
+
+#[derive(Debug, Default)]
+struct LateQueue {
+    /// A script runs and will apply what is queued; once it has closed the
+    /// queue the engine is (about to be) free and commands wait for it.
+    open: bool,
+    ops: Vec<Late>,
 }
 
 #[derive(Debug)]
@@ -70,6 +104,36 @@ impl Running {
         self.eval.store(eval, Ordering::SeqCst);
         self.kill.store(false, Ordering::SeqCst);
         self.wrote.store(false, Ordering::SeqCst);
+        let mut late = self.late.lock().unwrap_or_else(|e| e.into_inner());
+        late.open = true;
+        late.ops.clear();
+    }
+
+    /// Queues `op` for the script to apply, or gives it back when the
+    /// script has already taken its last batch (the caller waits for the
+    /// engine instead).
+    pub fn defer(&self, op: Late) -> Result<(), Late> {
+        let mut late = self.late.lock().unwrap_or_else(|e| e.into_inner());
+        if !late.open {
+            return Err(op);
+        }
+        late.ops.push(op);
+        self.late_waiting.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// The operations queued since the last call; `last` closes the queue
+    /// (the script is ending and the engine lock is still held).
+    pub(crate) fn take_late(&self, last: bool) -> Vec<Late> {
+        if !last && !self.late_waiting.load(Ordering::SeqCst) {
+            return Vec::new();
+        }
+        let mut late = self.late.lock().unwrap_or_else(|e| e.into_inner());
+        self.late_waiting.store(false, Ordering::SeqCst);
+        if last {
+            late.open = false;
+        }
+        std::mem::take(&mut late.ops)
     }
 
     /// Records the end of the script.
@@ -186,6 +250,20 @@ impl Running {
         out.bulk(b"functions_count");
         out.int(functions as i64);
         Ok(())
+    }
+}
+
+/// Applies what commands answered during the script left for the engine.
+pub(crate) fn apply_late(st: &mut crate::State, ops: Vec<Late>, now_ms: i64) {
+    for op in ops {
+        match op {
+            Late::Watch { id, db, keys } => {
+                let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+                crate::cmd::multi::watch_keys(st, id, db, &keys, now_ms);
+            }
+            Late::Unwatch(id) => crate::cmd::multi::unwatch_all(st, id),
+            Late::Reset(id) => crate::cmd::conn::reset_engine(st, id),
+        }
     }
 }
 

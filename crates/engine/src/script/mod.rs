@@ -824,6 +824,9 @@ fn run(
     });
     drop(run);
     lua.remove_hook();
+    // What clients were answered since the script's last command takes
+    // effect before the engine is released.
+    busy::apply_late(ctx.st, running.take_late(true), ctx.now_ms);
     running.finish();
     let (out, err) = outcome.map_err(|e| CmdError::err(format_args!("Error running script {name}, {e}")))?;
     ctx.st.wrap_propagated_since(mark);
@@ -861,6 +864,10 @@ fn error_table(lua: &Lua, msg: &str) -> mlua::Result<Value> {
 /// `redis.call` / `redis.pcall`: runs one command as the script's client.
 /// Returns `(true, reply)` or `(false, error table)`.
 fn command(lua: &Lua, run: &mut Run<'_>, mut args: MultiValue) -> mlua::Result<(bool, Value)> {
+    let late = run.st.running.take_late(false);
+    if !late.is_empty() {
+        busy::apply_late(run.st, late, run.now_ms);
+    }
     libs::exact_args(lua, &mut args);
     if args.is_empty() {
         return Ok((false, error_table(lua, "Please specify at least one argument for this redis lib call")?));

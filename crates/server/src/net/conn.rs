@@ -12,7 +12,7 @@ use ferrokv_engine::client::{self, Client};
 use ferrokv_engine::command::Command;
 use ferrokv_engine::error::CmdError;
 use ferrokv_engine::exec::execute;
-use ferrokv_engine::script::busy::Running;
+use ferrokv_engine::script::busy::{Late, Running};
 use ferrokv_engine::State;
 use ferrokv_resp::request::Parsed;
 use ferrokv_resp::{Limits, Out, Protocol, RequestParser};
@@ -272,10 +272,11 @@ impl Conn {
     /// Answers this connection's commands while a busy script holds the
     /// engine, in Redis's order of checks: unknown commands and arity,
     /// authentication, MULTI-refused commands and the subscriber context,
-    /// then BUSY for all but the few commands allowed while busy. A command
-    /// that is allowed but needs the engine (WATCH, AUTH, EXEC in a
-    /// transaction, ...) stays in the buffer with everything after it
-    /// until the script ends.
+    /// then BUSY for all but the few commands allowed while busy. WATCH,
+    /// UNWATCH and RESET are answered at once and leave their engine part
+    /// to the script ([`Late`]); a command that is allowed but needs the
+    /// engine otherwise (REPLCONF) stays in the buffer with everything
+    /// after it until the script ends.
     pub fn busy_batch(&mut self, running: &Running) -> BusyOutcome {
         use ferrokv_engine::command::flag;
         use ferrokv_engine::exec::{self, Resolved};
@@ -319,12 +320,12 @@ impl Conn {
                             CmdError::full(format!("EXECABORT Transaction discarded because of: {}", why.message()));
                         self.out.error(abort.message());
                         self.deferred.rejected(Some(cmd), &abort);
-                        self.end_transaction();
+                        self.end_transaction(running);
                         continue;
                     }
                     if name == "discard" {
                         if in_multi {
-                            self.end_transaction();
+                            self.end_transaction(running);
                             self.out.ok();
                             self.deferred.called(cmd, None);
                         } else {
@@ -334,10 +335,35 @@ impl Conn {
                         continue;
                     }
                     if name == "unwatch" && !in_multi {
-                        self.unwatch_pending = true;
+                        self.unwatch_later(running);
                         self.out.ok();
                         self.deferred.called(cmd, None);
                         continue;
+                    }
+                    // WATCH and RESET are answered now and take effect in
+                    // the engine before the script's next command (an
+                    // UNWATCH still waiting for the engine must go first).
+                    if (name == "watch" && !in_multi || name == "reset") && !self.unwatch_pending {
+                        let id = self.client.id;
+                        let op = if name == "watch" {
+                            Late::Watch { id, db: self.client.db, keys: argv[1..].iter().map(|k| k.to_vec()).collect() }
+                        } else {
+                            Late::Reset(id)
+                        };
+                        if running.defer(op).is_ok() {
+                            if name == "watch" {
+                                self.out.ok();
+                            } else {
+                                ferrokv_engine::cmd::conn::reset_connection(
+                                    &mut self.client,
+                                    &mut self.out,
+                                    &running.requirepass(),
+                                );
+                                self.pending_name = Some(Vec::new());
+                            }
+                            self.deferred.called(cmd, None);
+                            continue;
+                        }
                     }
                     if name == "watch" && in_multi {
                         self.out.error("ERR WATCH inside MULTI is not allowed");
@@ -423,12 +449,20 @@ impl Conn {
         outcome
     }
 
-    /// Ends a transaction without the engine: its WATCHes go on the next
-    /// pass under the lock.
-    fn end_transaction(&mut self) {
+    /// Ends a transaction without the engine.
+    fn end_transaction(&mut self, running: &Running) {
         self.client.queued = Vec::new();
         self.client.flags &= !(client::MULTI | client::DIRTY_EXEC);
-        self.unwatch_pending = true;
+        self.unwatch_later(running);
+    }
+
+    /// Drops this connection's WATCHes without the engine: the busy script
+    /// does it before its next command, or, once it has finished, the
+    /// connection's next pass under the lock.
+    fn unwatch_later(&mut self, running: &Running) {
+        if self.unwatch_pending || running.defer(Late::Unwatch(self.client.id)).is_err() {
+            self.unwatch_pending = true;
+        }
     }
 
     /// A refusal; inside MULTI it dooms the transaction.

@@ -152,7 +152,7 @@ fn counters(c: &mut Conn) -> Vec<String> {
             }
             let Some(rest) = l.strip_prefix("cmdstat_") else { continue };
             let (name, fields) = rest.split_once(':').expect("cmdstat line");
-            if matches!(name, "ping" | "info" | "hello" | "eval" | "fcall") {
+            if matches!(name, "ping" | "info" | "hello" | "eval" | "fcall" | "time") {
                 continue;
             }
             let kept: Vec<&str> = fields.split(',').filter(|f| f.contains("calls=")).collect();
@@ -247,6 +247,8 @@ fn watch_transcript(kind: Kind, io_threads: &str) -> Vec<String> {
     step(c, &["CLIENT", "SETNAME", "c"], &mut log);
     step(c, &["SELECT", "1"], &mut log);
 
+    let mut leaving0 = s.connect();
+    step(&mut leaving0, &["CLIENT", "SETNAME", "leaving0"], &mut log);
     runner.send_raw(&Conn::encode(&[b"EVAL", SPIN_THEN_WRITE.as_bytes(), b"1", b"w1"]));
     assert!(
         wait_for(Duration::from_secs(10), || matches!(a.cmd(&["PING"]), Frame::Error(e) if e.starts_with(b"BUSY"))),
@@ -261,7 +263,29 @@ fn watch_transcript(kind: Kind, io_threads: &str) -> Vec<String> {
     step(d, &["WATCH", "w2"], &mut log);
     step(d, &["UNWATCH"], &mut log);
     step(d, &["WATCH", "w1"], &mut log);
+    // Connections that leave while the script runs, one of them accepted
+    // meanwhile: what they were answered still counts.
+    let mut leaving = vec![leaving0, s.connect()];
+    for (i, e) in leaving.iter_mut().enumerate() {
+        e.stream().set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        if i == 1 {
+            let r = e.cmd(&["HELLO", "2", "SETNAME", "leaving1"]);
+            assert!(matches!(r, Frame::Array(_)), "{r:?}");
+        }
+        step(e, &["WATCH", "w2"], &mut log);
+        step(e, &["UNWATCH"], &mut log);
+        step(e, &["SET", "x"], &mut log);
+        step(e, &["NOSUCH"], &mut log);
+    }
+    drop(leaving);
     log.push(format!("EVAL -> {:?}", runner.read()));
+    // INFO, unlike CLIENT LIST, is left out of the counters compared.
+    let gone = wait_for(
+        Duration::from_secs(10),
+        || matches!(a.cmd(&["INFO", "clients"]), Frame::Bulk(l) if String::from_utf8_lossy(&l).contains("connected_clients:5\r\n")),
+    );
+    log.push(format!("left: {gone}"));
+    log.extend(counters(a));
 
     for (who, conn) in [("a", &mut *a), ("b", &mut *b), ("c", &mut *c), ("d", &mut *d)] {
         conn.cmd(&["MULTI"]);

@@ -349,6 +349,12 @@ impl Deferred {
         self.events.push(Counted { cmd: Some(cmd.id), rejected: false, error: error.map(str::to_string) });
     }
 
+    /// Takes over what `other` recorded (its connection closed before the
+    /// engine was free).
+    pub fn absorb(&mut self, other: &mut Deferred) {
+        self.events.append(&mut other.events);
+    }
+
     /// Adds what was recorded to the engine's counters.
     pub fn apply(&mut self, st: &mut crate::State) {
         for e in self.events.drain(..) {

@@ -108,6 +108,9 @@ struct Host {
     unregistered: RefCell<Vec<usize>>,
     /// Clients that disconnected while the engine was held.
     closed: RefCell<Vec<u64>>,
+    /// What those were answered while a busy script held the engine, for
+    /// the statistics.
+    orphaned: RefCell<ferrokv_engine::script::busy::Deferred>,
     /// Whether new clients must AUTH (as of the last time the engine was
     /// free), for the connections accepted while it is not.
     auth_required: std::cell::Cell<bool>,
@@ -212,6 +215,7 @@ impl Host {
         for id in self.closed.borrow_mut().drain(..) {
             st.unregister_client(id);
         }
+        self.orphaned.borrow_mut().apply(st);
         self.auth_required.set(!st.cfg.requirepass.is_empty());
         let mut slots = self.slots.borrow_mut();
         for slot in self.unregistered.borrow_mut().drain(..) {
@@ -337,6 +341,7 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
         wakeups: wakeups.clone(),
         unregistered: RefCell::default(),
         closed: RefCell::default(),
+        orphaned: RefCell::default(),
         auth_required: std::cell::Cell::new(auth_required),
         ids,
     });
@@ -490,13 +495,13 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
                 if let Some(mut c) = slots.remove(slot) {
                     let _ = poll.registry().deregister(&mut c.stream);
                     let mut unregistered = host.unregistered.borrow_mut();
-                    match unregistered.iter().position(|&s| s == slot) {
-                        // Never registered: nothing to forget.
-                        Some(i) => {
-                            unregistered.swap_remove(i);
-                        }
-                        None => closed.push(c.client.id),
+                    if let Some(i) = unregistered.iter().position(|&s| s == slot) {
+                        unregistered.swap_remove(i);
                     }
+                    // Even a connection never registered as a client may
+                    // have left watches (WATCH during a busy script).
+                    closed.push(c.client.id);
+                    host.orphaned.borrow_mut().absorb(&mut c.deferred);
                 }
             }
         }

@@ -1,8 +1,9 @@
 """Coordination patterns through redis-py against 127.0.0.1:<port> (argv[1]):
 a lock released with check-and-delete under WATCH, a fair counting
 semaphore on sorted sets, optimistic WATCH retries from several threads, and
-pub/sub through redis-py's PubSub object, and an event-driven listener on
-database 6 that hears `expired` and `del` keyevents of that database only.
+pub/sub through redis-py's PubSub object, an event-driven listener on
+database 6 that hears `expired` and `del` keyevents of that database only,
+and a subscriber that stops reading, cut off by its output buffer limit.
 Run in RESP2 and RESP3."""
 import sys
 import threading
@@ -233,6 +234,51 @@ def keyevent_listener_on_db6(protocol):
     admin.config_set("notify-keyspace-events", "")
 
 
+def info_clients(r):
+    return r.info("clients")
+
+
+def slow_subscriber_is_cut_off(protocol):
+    """A redis-py subscriber that stops reading while 1 GiB is published:
+    its output buffer shows in CLIENT LIST and INFO, then the pubsub class's
+    32 MB hard limit disconnects it and the server's memory comes back."""
+    r = conn(protocol)
+    r.config_set("client-output-buffer-limit", "pubsub 32mb 8mb 60")
+    sub_conn = conn(protocol)
+    ps = sub_conn.pubsub()
+    ps.subscribe("firehose")
+    check(ps.get_message(timeout=5)["type"] == "subscribe", "subscribe confirmation")
+    # From here on the subscriber reads nothing.
+    msg = b"x" * 65536
+    batch = 64
+    pipe = r.pipeline(transaction=False)
+    delivered = 0
+    seen_omem = 0
+    for i in range((1 << 30) // (len(msg) * batch)):
+        for _ in range(batch):
+            pipe.publish("firehose", msg)
+        delivered += sum(pipe.execute())
+        if delivered and not seen_omem:
+            subs = [c for c in r.client_list() if "P" in c["flags"] or c.get("sub") == "1"]
+            seen_omem = max([int(c["omem"]) for c in subs] + [0])
+            # INFO's figure is sampled by the server's cron, as Redis's.
+            deadline = time.time() + 5
+            while seen_omem and time.time() < deadline:
+                if info_clients(r)["client_recent_max_output_buffer"] > 0:
+                    break
+                time.sleep(0.01)
+            recent = info_clients(r)["client_recent_max_output_buffer"]
+            check(not seen_omem or recent > 0, f"client_recent_max_output_buffer {recent}, omem {seen_omem}")
+    check(seen_omem > 0, "CLIENT LIST never showed the subscriber's output buffer")
+    check(delivered < 2048, f"{delivered} messages were buffered for a subscriber that never reads")
+    check(r.pubsub_numsub("firehose") == [("firehose", 0)], "the subscriber is gone")
+    deadline = time.time() + 10
+    while r.info("memory")["used_memory"] > 64 << 20 and time.time() < deadline:
+        time.sleep(0.05)
+    check(r.info("memory")["used_memory"] < 64 << 20, "memory came back")
+    ps.close()
+
+
 RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('del', KEYS[1])
@@ -336,5 +382,6 @@ for protocol in (2, 3):
     lock_protects_a_critical_section(protocol)
     fair_semaphore_admits_at_most_its_limit(protocol)
     watch_retries_lose_no_update(protocol)
+    slow_subscriber_is_cut_off(protocol)
     pubsub_object(protocol)
 print("redis-py coordination ok")

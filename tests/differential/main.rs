@@ -3,6 +3,7 @@
 
 mod collections;
 mod command_table;
+mod config;
 mod functions;
 mod lfu;
 mod lua_libs;

@@ -2,9 +2,11 @@
 //! type, default and mutability, in one declarative list that drives the
 //! config file, the command line, CONFIG GET and CONFIG SET.
 //!
-//! Only parameters whose behaviour is implemented are listed: a setting that
-//! is accepted but ignored would mislead the operator. Later features add
-//! their parameters here together with the behaviour.
+//! Every parameter of Redis 7.0 is listed, so that a redis.conf works
+//! unchanged, but a value is accepted only when ferrokv does what it says:
+//! a setting accepted and ignored would mislead the operator, so values
+//! that need behaviour ferrokv lacks are refused by [`validate`] with the
+//! reason. Later features lift those refusals together with the behaviour.
 
 use crate::glob::glob_match_nocase;
 pub use crate::types::Limits;
@@ -31,6 +33,10 @@ pub enum Kind {
     Bind,
     /// `notify-keyspace-events`: class characters, kept as flag bits.
     Notify,
+    /// Free text of several words, kept joined by single spaces.
+    Words,
+    /// An octal number (`unixsocketperm`).
+    Octal(i64),
 }
 
 /// Parameter flags.
@@ -147,7 +153,145 @@ pub static PARAMS: &[Param] = &[
     p("set-max-listpack-value", Kind::Mem(0, MAXI), "64", 0),
     pa("zset-max-listpack-entries", &["zset-max-ziplist-entries"], Kind::Int(0, MAXI), "128", 0),
     pa("zset-max-listpack-value", &["zset-max-ziplist-value"], Kind::Mem(0, MAXI), "64", 0),
+    // Settings of Redis 7.0 that ferrokv accepts so that a redis.conf and a
+    // redis-server command line work unchanged. Each one is either honoured
+    // (the value describes what ferrokv does), tunes a subsystem that is
+    // refused while it does not exist (replication, the AOF, cluster, TLS:
+    // kept for when it arrives), or is cosmetic to the process (logo, title,
+    // allocator, crash log). A value that would need behaviour ferrokv
+    // lacks is refused in `validate`, never silently ignored.
+    p("acl-pubsub-default", Kind::Enum(&["resetchannels", "allchannels"]), "resetchannels", 0),
+    p("aclfile", Kind::Str, "", IMMUTABLE),
+    p("acllog-max-len", Kind::Int(0, MAXI), "128", 0),
+    p("active-defrag-cycle-max", Kind::Int(1, 99), "25", 0),
+    p("active-defrag-cycle-min", Kind::Int(1, 99), "1", 0),
+    p("active-defrag-ignore-bytes", Kind::Mem(1, MAXI), "104857600", 0),
+    p("active-defrag-max-scan-fields", Kind::Int(1, MAXI), "1000", 0),
+    p("active-defrag-threshold-lower", Kind::Int(0, 1000), "10", 0),
+    p("active-defrag-threshold-upper", Kind::Int(0, 1000), "100", 0),
+    p("activedefrag", Kind::Bool, "no", 0),
+    p("activerehashing", Kind::Bool, "yes", 0),
+    p("always-show-logo", Kind::Bool, "no", IMMUTABLE),
+    p("aof-disable-auto-gc", Kind::Bool, "no", 0),
+    p("aof-load-truncated", Kind::Bool, "yes", 0),
+    p("aof-rewrite-incremental-fsync", Kind::Bool, "yes", 0),
+    p("aof-timestamp-enabled", Kind::Bool, "no", 0),
+    p("aof-use-rdb-preamble", Kind::Bool, "yes", 0),
+    p("aof_rewrite_cpulist", Kind::Str, "", IMMUTABLE),
+    p("appenddirname", Kind::Str, "appendonlydir", IMMUTABLE),
+    p("appendfilename", Kind::Str, "appendonly.aof", IMMUTABLE),
+    p("auto-aof-rewrite-min-size", Kind::Mem(0, MAXI), "67108864", 0),
+    p("auto-aof-rewrite-percentage", Kind::Int(0, i32::MAX as i64), "100", 0),
+    p("bgsave_cpulist", Kind::Str, "", IMMUTABLE),
+    p("bind-source-addr", Kind::Str, "", 0),
+    p("bio_cpulist", Kind::Str, "", IMMUTABLE),
+    p("cluster-allow-pubsubshard-when-down", Kind::Bool, "yes", 0),
+    p("cluster-allow-reads-when-down", Kind::Bool, "no", 0),
+    p("cluster-allow-replica-migration", Kind::Bool, "yes", 0),
+    p("cluster-announce-bus-port", Kind::Int(0, 65535), "0", 0),
+    p("cluster-announce-hostname", Kind::Str, "", 0),
+    p("cluster-announce-ip", Kind::Str, "", 0),
+    p("cluster-announce-port", Kind::Int(0, 65535), "0", 0),
+    p("cluster-announce-tls-port", Kind::Int(0, 65535), "0", 0),
+    p("cluster-config-file", Kind::Str, "nodes.conf", IMMUTABLE),
+    p("cluster-link-sendbuf-limit", Kind::Mem(0, MAXI), "0", 0),
+    p("cluster-migration-barrier", Kind::Int(0, i32::MAX as i64), "1", 0),
+    p("cluster-node-timeout", Kind::Int(0, MAXI), "15000", 0),
+    p("cluster-port", Kind::Int(0, 65535), "0", IMMUTABLE),
+    p("cluster-preferred-endpoint-type", Kind::Enum(&["ip", "hostname", "unknown-endpoint"]), "ip", 0),
+    pa("cluster-replica-no-failover", &["cluster-slave-no-failover"], Kind::Bool, "no", 0),
+    pa("cluster-replica-validity-factor", &["cluster-slave-validity-factor"], Kind::Int(0, i32::MAX as i64), "10", 0),
+    p("cluster-require-full-coverage", Kind::Bool, "yes", 0),
+    p("crash-log-enabled", Kind::Bool, "yes", 0),
+    p("crash-memcheck-enabled", Kind::Bool, "yes", 0),
+    p("disable-thp", Kind::Bool, "yes", IMMUTABLE),
+    p("dynamic-hz", Kind::Bool, "yes", 0),
+    p("enable-module-command", Kind::Enum(&["no", "yes", "local"]), "no", IMMUTABLE),
+    p("hll-sparse-max-bytes", Kind::Mem(0, MAXI), "3000", 0),
+    p("ignore-warnings", Kind::Str, "", 0),
+    // Tunes Redis's I/O threads; ferrokv's workers always read their own
+    // connections.
+    p("io-threads-do-reads", Kind::Bool, "no", IMMUTABLE),
+    p("jemalloc-bg-thread", Kind::Bool, "yes", 0),
+    p("latency-monitor-threshold", Kind::Int(0, MAXI), "0", 0),
+    // Redis's default is yes; ferrokv has no INFO latencystats yet.
+    p("latency-tracking", Kind::Bool, "no", 0),
+    p("latency-tracking-info-percentiles", Kind::Words, "50 99 99.9", MULTI_ARG),
+    p("list-compress-depth", Kind::Int(0, i32::MAX as i64), "0", 0),
+    p("masterauth", Kind::Str, "", 0),
+    p("masteruser", Kind::Str, "", 0),
+    p("maxmemory-clients", Kind::Mem(0, MAXI), "0", 0),
+    p("maxmemory-eviction-tenacity", Kind::Int(0, 100), "10", 0),
+    pa("min-replicas-max-lag", &["min-slaves-max-lag"], Kind::Int(0, i32::MAX as i64), "10", 0),
+    pa("min-replicas-to-write", &["min-slaves-to-write"], Kind::Int(0, i32::MAX as i64), "0", 0),
+    p("no-appendfsync-on-rewrite", Kind::Bool, "no", 0),
+    p("oom-score-adj", Kind::Enum(&["no", "yes", "relative", "absolute"]), "no", 0),
+    p("oom-score-adj-values", Kind::Words, "0 200 800", MULTI_ARG),
+    p("proc-title-template", Kind::Str, "{title} {listen-addr} {server-mode}", 0),
+    p("propagation-error-behavior", Kind::Enum(&["ignore", "panic", "panic-on-replicas"]), "ignore", 0),
+    p("rdb-del-sync-files", Kind::Bool, "no", 0),
+    p("rdb-save-incremental-fsync", Kind::Bool, "yes", 0),
+    p("rdbchecksum", Kind::Bool, "yes", IMMUTABLE),
+    p("repl-backlog-size", Kind::Mem(1, MAXI), "1048576", 0),
+    p("repl-backlog-ttl", Kind::Int(0, MAXI), "3600", 0),
+    p("repl-disable-tcp-nodelay", Kind::Bool, "no", 0),
+    p("repl-diskless-load", Kind::Enum(&["disabled", "on-empty-db", "swapdb"]), "disabled", 0),
+    p("repl-diskless-sync", Kind::Bool, "yes", 0),
+    p("repl-diskless-sync-delay", Kind::Int(0, i32::MAX as i64), "5", 0),
+    p("repl-diskless-sync-max-replicas", Kind::Int(0, i32::MAX as i64), "0", 0),
+    pa("repl-ping-replica-period", &["repl-ping-slave-period"], Kind::Int(1, i32::MAX as i64), "10", 0),
+    p("repl-timeout", Kind::Int(1, i32::MAX as i64), "60", 0),
+    pa("replica-announce-ip", &["slave-announce-ip"], Kind::Str, "", 0),
+    pa("replica-announce-port", &["slave-announce-port"], Kind::Int(0, 65535), "0", 0),
+    p("replica-announced", Kind::Bool, "yes", 0),
+    p("replica-ignore-disk-write-errors", Kind::Bool, "no", 0),
+    pa("replica-ignore-maxmemory", &["slave-ignore-maxmemory"], Kind::Bool, "yes", 0),
+    pa("replica-lazy-flush", &["slave-lazy-flush"], Kind::Bool, "no", 0),
+    pa("replica-priority", &["slave-priority"], Kind::Int(0, i32::MAX as i64), "100", 0),
+    pa("replica-read-only", &["slave-read-only"], Kind::Bool, "yes", 0),
+    pa("replica-serve-stale-data", &["slave-serve-stale-data"], Kind::Bool, "yes", 0),
+    pa("replicaof", &["slaveof"], Kind::Words, "", IMMUTABLE | MULTI_ARG),
+    p("sanitize-dump-payload", Kind::Enum(&["no", "yes", "clients"]), "no", 0),
+    p("server_cpulist", Kind::Str, "", IMMUTABLE),
+    p("set-proc-title", Kind::Bool, "yes", IMMUTABLE),
+    p("shutdown-on-sigint", Kind::Words, "default", MULTI_ARG),
+    p("shutdown-on-sigterm", Kind::Words, "default", MULTI_ARG),
+    p("shutdown-timeout", Kind::Int(0, i32::MAX as i64), "10", 0),
+    p("socket-mark-id", Kind::Int(0, u32::MAX as i64), "0", IMMUTABLE),
+    p("stop-writes-on-bgsave-error", Kind::Bool, "yes", 0),
+    p("stream-node-max-bytes", Kind::Mem(0, MAXI), "4096", 0),
+    p("stream-node-max-entries", Kind::Int(0, MAXI), "100", 0),
+    p("supervised", Kind::Enum(&["upstart", "systemd", "auto", "no"]), "no", IMMUTABLE),
+    p("syslog-enabled", Kind::Bool, "no", IMMUTABLE),
+    p("syslog-facility", Kind::Enum(SYSLOG_FACILITIES), "local0", IMMUTABLE),
+    p("syslog-ident", Kind::Str, "redis", IMMUTABLE),
+    p("tls-auth-clients", Kind::Enum(&["no", "yes", "optional"]), "yes", 0),
+    p("tls-ca-cert-dir", Kind::Str, "", 0),
+    p("tls-ca-cert-file", Kind::Str, "", 0),
+    p("tls-cert-file", Kind::Str, "", 0),
+    p("tls-ciphers", Kind::Str, "", 0),
+    p("tls-ciphersuites", Kind::Str, "", 0),
+    p("tls-client-cert-file", Kind::Str, "", 0),
+    p("tls-client-key-file", Kind::Str, "", 0),
+    p("tls-client-key-file-pass", Kind::Str, "", 0),
+    p("tls-cluster", Kind::Bool, "no", 0),
+    p("tls-dh-params-file", Kind::Str, "", 0),
+    p("tls-key-file", Kind::Str, "", 0),
+    p("tls-key-file-pass", Kind::Str, "", 0),
+    p("tls-port", Kind::Int(0, 65535), "0", 0),
+    p("tls-prefer-server-ciphers", Kind::Bool, "no", 0),
+    p("tls-protocols", Kind::Str, "", 0),
+    p("tls-replication", Kind::Bool, "no", 0),
+    p("tls-session-cache-size", Kind::Int(0, i32::MAX as i64), "20480", 0),
+    p("tls-session-cache-timeout", Kind::Int(0, i32::MAX as i64), "300", 0),
+    p("tls-session-caching", Kind::Bool, "yes", 0),
+    p("unixsocket", Kind::Str, "", IMMUTABLE),
+    p("unixsocketperm", Kind::Octal(0o777), "0", IMMUTABLE),
 ];
+
+/// `syslog-facility` names.
+const SYSLOG_FACILITIES: &[&str] =
+    &["user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"];
 
 /// A parameter's current value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -244,7 +388,12 @@ fn parse_value(param: &Param, words: &[&str]) -> Result<Value, Reason> {
             Some(f) => Ok(Value::Int(f as i64)),
             None => Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into()),
         },
-        Kind::Bind => Ok(Value::Str(words.join(" "))),
+        Kind::Bind | Kind::Words => Ok(Value::Str(words.join(" "))),
+        Kind::Octal(max) => match i64::from_str_radix(one()?, 8) {
+            Ok(v) if (0..=max).contains(&v) => Ok(Value::Int(v)),
+            Ok(_) => Err(format!("argument must be between 0 and {max:o} inclusive")),
+            Err(_) => Err("argument couldn't be parsed into an integer".into()),
+        },
         Kind::Save => {
             let words: Vec<&str> = words.iter().flat_map(|w| w.split_whitespace()).collect();
             if !words.len().is_multiple_of(2) {
@@ -298,6 +447,51 @@ fn validate(param: &Param, v: &Value) -> Result<(), Reason> {
         ("appendonly", Value::Bool(true)) => Err("the append only file is not supported yet".into()),
         ("cluster-enabled", Value::Bool(true)) => Err("cluster mode is not supported yet".into()),
         ("save", Value::Save(p)) if !p.is_empty() => Err("RDB snapshots are not supported yet".into()),
+        ("replicaof", Value::Str(s)) if !s.is_empty() => Err("replication is not supported yet".into()),
+        ("tls-port", Value::Int(n)) if *n != 0 => Err("TLS is not supported yet".into()),
+        ("unixsocket", Value::Str(s)) if !s.is_empty() => Err("unix sockets are not supported yet".into()),
+        ("aclfile", Value::Str(s)) if !s.is_empty() => Err("ACL users are not supported yet".into()),
+        ("activedefrag", Value::Bool(true)) => Err("active defragmentation is not supported".into()),
+        ("syslog-enabled", Value::Bool(true)) => Err("logging to syslog is not supported yet".into()),
+        ("rdbchecksum", Value::Bool(false)) => Err("RDB files are always written with a checksum".into()),
+        ("list-compress-depth", Value::Int(n)) if *n != 0 => Err("list compression is not supported yet".into()),
+        ("maxmemory-clients", Value::Int(n)) if *n != 0 => Err("client eviction is not supported yet".into()),
+        ("latency-tracking", Value::Bool(true)) => Err("latency tracking is not supported yet".into()),
+        ("latency-monitor-threshold", Value::Int(n)) if *n != 0 => {
+            Err("the latency monitor is not supported yet".into())
+        }
+        // A master with too few replicas refuses writes in Redis.
+        ("min-replicas-to-write", Value::Int(n)) if *n != 0 => Err("replication is not supported yet".into()),
+        ("oom-score-adj", Value::Enum(i)) if *i != 0 => Err("oom-score-adj is not supported yet".into()),
+        ("socket-mark-id", Value::Int(n)) if *n != 0 => Err("socket marks are not supported yet".into()),
+        ("supervised", Value::Enum(i)) if *i != 3 => Err("supervision is not supported yet".into()),
+        ("shutdown-on-sigint" | "shutdown-on-sigterm", Value::Str(s)) => {
+            let flags: Vec<&str> = s.split_whitespace().collect();
+            if flags.is_empty()
+                || !flags
+                    .iter()
+                    .all(|f| ["default", "save", "nosave", "now", "force"].contains(&f.to_ascii_lowercase().as_str()))
+            {
+                return Err("argument(s) must be one of the following: default, save, nosave, now, force".into());
+            }
+            if flags.iter().any(|f| !f.eq_ignore_ascii_case("default")) {
+                return Err("shutdown flags for signals are not supported yet".into());
+            }
+            Ok(())
+        }
+        ("oom-score-adj-values", Value::Str(s)) => {
+            let vals: Vec<Option<i64>> = s.split_whitespace().map(|w| parse_i64(w.as_bytes())).collect();
+            if vals.len() != 3 || vals.iter().any(|v| !v.is_some_and(|v| (-2000..=2000).contains(&v))) {
+                return Err("Invalid oom-score-adj-values".into());
+            }
+            Ok(())
+        }
+        ("latency-tracking-info-percentiles", Value::Str(s)) => {
+            if s.split_whitespace().any(|w| !w.parse::<f64>().is_ok_and(|p| (0.0..=100.0).contains(&p))) {
+                return Err("latency-tracking-info-percentiles must be between 0.0 and 100.0".into());
+            }
+            Ok(())
+        }
         ("dbfilename", Value::Str(s)) if s.contains('/') => Err("dbfilename can't be a path, just a filename".into()),
         _ => Ok(()),
     }
@@ -307,6 +501,7 @@ fn format_value(param: &Param, v: &Value) -> String {
     match (param.kind, v) {
         (_, Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
         (Kind::Notify, Value::Int(f)) => crate::notify::flags_to_string(*f as u32),
+        (Kind::Octal(_), Value::Int(i)) => format!("{i:o}"),
         (_, Value::Int(i)) => i.to_string(),
         (Kind::Enum(names), Value::Enum(i)) => names[*i].to_string(),
         (_, Value::Str(s)) => s.clone(),
@@ -411,7 +606,7 @@ impl Config {
                 let words: Vec<&str> = p.default.split_whitespace().collect();
                 match p.kind {
                     Kind::ClientOutputBufferLimit => parse_cobl(&[ObufLimit::default(); 3], &words),
-                    Kind::Str | Kind::Bind => Ok(Value::Str(p.default.to_string())),
+                    Kind::Str | Kind::Bind | Kind::Words => Ok(Value::Str(p.default.to_string())),
                     Kind::Save if words.is_empty() => Ok(Value::Save(Vec::new())),
                     Kind::Notify if words.is_empty() => Ok(Value::Int(0)),
                     _ => parse_value(p, &words),

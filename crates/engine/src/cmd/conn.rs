@@ -104,7 +104,6 @@ fn reset(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
     reset_connection(ctx.client, ctx.out, &ctx.st.cfg.requirepass);
     reset_engine(ctx.st, ctx.client.id);
     if let Some(info) = ctx.st.clients.get_mut(&ctx.client.id) {
-        info.name = None;
         info.flags = ctx.client.flags;
     }
     Ok(())
@@ -135,6 +134,8 @@ pub fn reset_engine(st: &mut State, id: u64) {
     st.monitors.retain(|&m| m != id);
     crate::tracking::disable(st, id);
     if let Some(info) = st.clients.get_mut(&id) {
+        info.name = None;
+        info.db = 0;
         info.monitor = false;
         info.resp = 2;
         if info.kind == ClientKind::Pubsub {

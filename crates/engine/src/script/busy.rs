@@ -8,6 +8,9 @@
 //! has passed, then calls the server's handler so the connections of the
 //! script's own worker are answered too (Redis's
 //! `processEventsWhileBlocked`), and aborts the script on a kill request.
+//! Commands answered meanwhile whose effect is in the engine (WATCH,
+//! UNWATCH, RESET) leave it in a queue here ([`Late`]) that the script
+//! applies between two of its own commands.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -42,9 +45,9 @@ pub struct Running {
 /// engine. Redis runs such commands between two of the script's own (from
 /// its yield hook), so the script applies them before its next
 /// `redis.call` and before it ends: a key it writes after WATCH was
-/// answered dirties the watch, as in Redis.
+/// answered dirties the watch, as in Redis. Each names the client it is
+/// for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-/// Each names the client it is for.
 pub enum Late {
     /// WATCH `keys` in database `db`.
     Watch {
@@ -64,7 +67,7 @@ pub enum Late {
 #[derive(Debug, Default)]
 struct LateQueue {
     /// A script runs and will apply what is queued; once it has closed the
-    /// queue the engine is (about to be) free and commands wait for it.
+    /// queue, commands wait for the engine instead.
     open: bool,
     ops: Vec<Late>,
 }
@@ -347,6 +350,11 @@ impl Deferred {
     /// `cmd` ran; `error` is the code of the error it replied, if any.
     pub fn called(&mut self, cmd: &Command, error: Option<&str>) {
         self.events.push(Counted { cmd: Some(cmd.id), rejected: false, error: error.map(str::to_string) });
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
     }
 
     /// Takes over what `other` recorded (its connection closed before the

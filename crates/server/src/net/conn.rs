@@ -107,8 +107,9 @@ pub struct Conn {
     /// When the output buffer went over the soft limit (ms since the epoch;
     /// 0 = under it).
     pub soft_limit_since: i64,
-    /// The connection ended a transaction while a script was busy: drop
-    /// its WATCHes when the engine is free.
+    /// The connection dropped its WATCHes while a script was busy that had
+    /// already stopped taking them ([`Late`]): drop them when the engine is
+    /// free.
     pub unwatch_pending: bool,
     /// Statistics of what it was answered while a script was busy.
     pub deferred: ferrokv_engine::script::busy::Deferred,
@@ -117,6 +118,12 @@ pub struct Conn {
 }
 
 impl Conn {
+    /// Whether what it was answered while a script was busy left work for
+    /// the engine (statistics, a name, dropped watches).
+    pub fn has_engine_work(&self) -> bool {
+        !self.deferred.is_empty() || self.pending_name.is_some() || self.unwatch_pending
+    }
+
     /// A connection for an accepted socket.
     pub fn new(stream: mio::net::TcpStream, client: Client) -> Self {
         Conn {
@@ -313,7 +320,8 @@ impl Conn {
                     let name = cmd.fullname.as_str();
                     let in_multi = self.client.has(client::MULTI);
                     // A transaction ends here as it would under the engine;
-                    // its WATCHes are dropped once the engine is free.
+                    // its WATCHes are dropped by the script (or once the
+                    // engine is free).
                     if name == "exec" {
                         let why = running.busy_error();
                         let abort =
@@ -343,7 +351,12 @@ impl Conn {
                     // WATCH and RESET are answered now and take effect in
                     // the engine before the script's next command (an
                     // UNWATCH still waiting for the engine must go first).
-                    if (name == "watch" && !in_multi || name == "reset") && !self.unwatch_pending {
+                    // Not for connections that other clients write to
+                    // (MONITOR, subscribers, RESP3 pushes): what the script
+                    // sent them must come before this reply, and it reaches
+                    // them only under the lock.
+                    let fed = self.client.has(client::MONITOR | client::PUBSUB) || self.out.resp3();
+                    if (name == "watch" && !in_multi || name == "reset") && !self.unwatch_pending && !fed {
                         let id = self.client.id;
                         let op = if name == "watch" {
                             Late::Watch { id, db: self.client.db, keys: argv[1..].iter().map(|k| k.to_vec()).collect() }

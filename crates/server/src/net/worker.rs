@@ -108,6 +108,9 @@ struct Host {
     unregistered: RefCell<Vec<usize>>,
     /// Clients that disconnected while the engine was held.
     closed: RefCell<Vec<u64>>,
+    /// Connections answered while a busy script held the engine that left
+    /// work for it: visited again until it is free.
+    after_busy: RefCell<Vec<usize>>,
     /// What those were answered while a busy script held the engine, for
     /// the statistics.
     orphaned: RefCell<ferrokv_engine::script::busy::Deferred>,
@@ -341,6 +344,7 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
         wakeups: wakeups.clone(),
         unregistered: RefCell::default(),
         closed: RefCell::default(),
+        after_busy: RefCell::default(),
         orphaned: RefCell::default(),
         auth_required: std::cell::Cell::new(auth_required),
         ids,
@@ -359,7 +363,10 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
     loop {
         let timeout = if !carry.is_empty() {
             Some(std::time::Duration::ZERO)
-        } else if !host.closed.borrow().is_empty() || !host.unregistered.borrow().is_empty() {
+        } else if !host.closed.borrow().is_empty()
+            || !host.unregistered.borrow().is_empty()
+            || !host.after_busy.borrow().is_empty()
+        {
             // Clients to settle once the busy script lets go of the engine.
             Some(std::time::Duration::from_millis(10))
         } else {
@@ -374,6 +381,7 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
         active.clear();
         active.append(&mut carry);
         active.append(&mut host.revisit.borrow_mut());
+        active.append(&mut host.after_busy.borrow_mut());
         listening.clear();
         for ev in events.iter() {
             match ev.token() {
@@ -467,6 +475,8 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
                     }
                     if o.waiting {
                         carry.push(slot);
+                    } else if c.has_engine_work() {
+                        host.after_busy.borrow_mut().push(slot);
                     }
                 }
             }

@@ -349,7 +349,16 @@ fn unknown_options_are_fatal_at_startup() {
         assert_eq!(code, Some(1), "{opt} {value}");
         assert!(stderr.contains(reason), "{opt} {value}: {stderr}");
     }
-    let s = Server::ferrokv(&["--list-compress-depth", "0", "--repl-backlog-size", "10mb", "--tls-port", "0"]);
+    let s = Server::ferrokv(&[
+        "--list-compress-depth",
+        "0",
+        "--repl-backlog-size",
+        "10mb",
+        "--tls-port",
+        "0",
+        "--replicaof",
+        "no one",
+    ]);
     let mut c = s.connect();
     assert_eq!(
         c.cmd(&["CONFIG", "GET", "repl-backlog-size"]),

@@ -3,10 +3,13 @@
 //! config file, the command line, CONFIG GET and CONFIG SET.
 //!
 //! Every parameter of Redis 7.0 is listed, so that a redis.conf works
-//! unchanged, but a value is accepted only when ferrokv does what it says:
-//! a setting accepted and ignored would mislead the operator, so values
-//! that need behaviour ferrokv lacks are refused by [`validate`] with the
-//! reason. Later features lift those refusals together with the behaviour.
+//! unchanged. A value that would switch on or change behaviour ferrokv
+//! lacks is refused by [`validate`] with the reason, rather than accepted
+//! and ignored; later features lift those refusals with the behaviour.
+//! What is accepted without effect is only tuning of subsystems that cannot
+//! be switched on yet (replication, the AOF, cluster, TLS) and settings
+//! about the process rather than the data (logo, process title, allocator
+//! threads, crash log, dynamic-hz, eviction tenacity).
 
 use crate::glob::glob_match_nocase;
 pub use crate::types::Limits;
@@ -220,7 +223,8 @@ pub static PARAMS: &[Param] = &[
     p("list-compress-depth", Kind::Int(0, i32::MAX as i64), "0", 0),
     p("masterauth", Kind::Str, "", 0),
     p("masteruser", Kind::Str, "", 0),
-    p("maxmemory-clients", Kind::Mem(0, MAXI), "0", 0),
+    // A memory amount or a percentage of maxmemory.
+    p("maxmemory-clients", Kind::Words, "0", 0),
     p("maxmemory-eviction-tenacity", Kind::Int(0, 100), "10", 0),
     pa("min-replicas-max-lag", &["min-slaves-max-lag"], Kind::Int(0, i32::MAX as i64), "10", 0),
     pa("min-replicas-to-write", &["min-slaves-to-write"], Kind::Int(0, i32::MAX as i64), "0", 0),
@@ -287,6 +291,12 @@ pub static PARAMS: &[Param] = &[
     p("tls-session-caching", Kind::Bool, "yes", 0),
     p("unixsocket", Kind::Str, "", IMMUTABLE),
     p("unixsocketperm", Kind::Octal(0o777), "0", IMMUTABLE),
+    // Redis's test hooks, shown by exact name only.
+    p("use-exit-on-panic", Kind::Bool, "no", HIDDEN),
+    p("rdb-key-save-delay", Kind::Int(i32::MIN as i64, i32::MAX as i64), "0", HIDDEN),
+    p("key-load-delay", Kind::Int(i32::MIN as i64, i32::MAX as i64), "0", HIDDEN),
+    p("watchdog-period", Kind::Int(0, i32::MAX as i64), "0", HIDDEN),
+    p("loading-process-events-interval-bytes", Kind::Int(1024, i32::MAX as i64), "2097152", HIDDEN),
 ];
 
 /// `syslog-facility` names.
@@ -388,6 +398,10 @@ fn parse_value(param: &Param, words: &[&str]) -> Result<Value, Reason> {
             Some(f) => Ok(Value::Int(f as i64)),
             None => Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into()),
         },
+        // `replicaof no one` is the standalone default.
+        Kind::Words if param.name == "replicaof" && words.join(" ").eq_ignore_ascii_case("no one") => {
+            Ok(Value::Str(String::new()))
+        }
         Kind::Bind | Kind::Words => Ok(Value::Str(words.join(" "))),
         Kind::Octal(max) => match i64::from_str_radix(one()?, 8) {
             Ok(v) if (0..=max).contains(&v) => Ok(Value::Int(v)),
@@ -455,7 +469,22 @@ fn validate(param: &Param, v: &Value) -> Result<(), Reason> {
         ("syslog-enabled", Value::Bool(true)) => Err("logging to syslog is not supported yet".into()),
         ("rdbchecksum", Value::Bool(false)) => Err("RDB files are always written with a checksum".into()),
         ("list-compress-depth", Value::Int(n)) if *n != 0 => Err("list compression is not supported yet".into()),
-        ("maxmemory-clients", Value::Int(n)) if *n != 0 => Err("client eviction is not supported yet".into()),
+        ("maxmemory-clients", Value::Str(s)) => {
+            let amount = match s.strip_suffix('%') {
+                Some(p) => parse_i64(p.as_bytes()).filter(|p| (0..=100).contains(p)),
+                None => parse_memory(s),
+            };
+            match amount {
+                Some(0) => Ok(()),
+                Some(_) => Err("client eviction is not supported yet".into()),
+                None => Err("argument must be a memory or percent value".into()),
+            }
+        }
+        ("use-exit-on-panic", Value::Bool(true)) => Err("ferrokv always aborts on a crash".into()),
+        ("rdb-key-save-delay" | "key-load-delay", Value::Int(n)) if *n != 0 => {
+            Err("loading and saving delays are not supported".into())
+        }
+        ("watchdog-period", Value::Int(n)) if *n != 0 => Err("the software watchdog is not supported".into()),
         ("latency-tracking", Value::Bool(true)) => Err("latency tracking is not supported yet".into()),
         ("latency-monitor-threshold", Value::Int(n)) if *n != 0 => {
             Err("the latency monitor is not supported yet".into())

@@ -135,6 +135,7 @@ fn start(mut cfg: ferrokv_engine::config::Config, file: Option<PathBuf>) -> i32 
         Some(_) => notice!("Configuration loaded"),
         None => notice!("Warning: no config file specified, using the default config. In order to specify a config file use ferrokv-server /path/to/redis.conf"),
     }
+    #[cfg(target_os = "linux")]
     if cfg.get("disable-thp") == &ferrokv_engine::config::Value::Bool(true) {
         // As Redis: transparent huge pages make copy-on-write and latency
         // worse for a store of many small allocations.

@@ -3,7 +3,7 @@
 
 use crate::blocking::{self, BlockOp};
 use crate::command::args::{int, is, positive_count};
-use crate::command::{BeginSearch, CommandSpec, FindKeys, KeySpec};
+use crate::command::{CommandSpec, KeySpec};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult, NO_SUCH_KEY, SYNTAX, WRONGTYPE};
 use crate::keyspace::{Db, Entry, Kind, Loc, Value};
@@ -65,12 +65,10 @@ pub static SPECS: &[CommandSpec] = &[
         .flags("write denyoom")
         .acl("write list slow")
         .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("RW insert", 2)]),
-    CommandSpec::new("lmpop", -4, lmpop).flags("write").acl("write list slow").keys(&[KeySpec {
-        flags: "RW access delete",
-        begin: BeginSearch::Index(1),
-        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-        notes: None,
-    }]),
+    CommandSpec::new("lmpop", -4, lmpop)
+        .flags("write")
+        .acl("write list slow")
+        .keys(&[KeySpec::counted("RW access delete", 1)]),
     CommandSpec::new("blpop", -3, blpop)
         .flags("write noscript blocking")
         .acl("write list slow blocking")
@@ -87,12 +85,10 @@ pub static SPECS: &[CommandSpec] = &[
         .flags("write denyoom noscript blocking")
         .acl("write list slow blocking")
         .keys(&[KeySpec::at("RW access delete", 1), KeySpec::at("RW insert", 2)]),
-    CommandSpec::new("blmpop", -5, blmpop).flags("write blocking").acl("write list slow blocking").keys(&[KeySpec {
-        flags: "RW access delete",
-        begin: BeginSearch::Index(2),
-        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-        notes: None,
-    }]),
+    CommandSpec::new("blmpop", -5, blmpop)
+        .flags("write blocking")
+        .acl("write list slow blocking")
+        .keys(&[KeySpec::counted("RW access delete", 2)]),
 ];
 
 /// The list at `loc`, or WRONGTYPE.

@@ -1,35 +1,17 @@
 //! Scripting commands: EVAL EVALSHA EVAL_RO EVALSHA_RO, SCRIPT, and the
 //! Redis 7 functions: FCALL FCALL_RO FUNCTION.
 
-use crate::command::{BeginSearch, CommandSpec, FindKeys, KeySpec};
+use crate::command::{CommandSpec, KeySpec};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
 use crate::script::{self, functions};
 
-const RW_KEYS: &[KeySpec] = &[KeySpec {
-    flags: "RW access update",
-    begin: BeginSearch::Index(2),
-    find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-    notes: Some("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"),
-}];
-const RO_KEYS: &[KeySpec] = &[KeySpec {
-    flags: "RO access",
-    begin: BeginSearch::Index(2),
-    find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-    notes: Some("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"),
-}];
-const SHA_RW_KEYS: &[KeySpec] = &[KeySpec {
-    flags: "RW access update",
-    begin: BeginSearch::Index(2),
-    find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-    notes: None,
-}];
-const SHA_RO_KEYS: &[KeySpec] = &[KeySpec {
-    flags: "RO access",
-    begin: BeginSearch::Index(2),
-    find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-    notes: None,
-}];
+const RW_KEYS: &[KeySpec] = &[KeySpec::counted("RW access update", 2)
+    .notes("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")];
+const RO_KEYS: &[KeySpec] = &[KeySpec::counted("RO access", 2)
+    .notes("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")];
+const SHA_RW_KEYS: &[KeySpec] = &[KeySpec::counted("RW access update", 2)];
+const SHA_RO_KEYS: &[KeySpec] = &[KeySpec::counted("RO access", 2)];
 
 /// The scripting family.
 pub static SPECS: &[CommandSpec] = &[

@@ -3,7 +3,7 @@
 
 use super::keys::{parse_cursor, parse_scan_opts, scan_loop, scan_reply};
 use crate::command::args::{int_range, is, positive_count};
-use crate::command::{BeginSearch, CommandSpec, FindKeys, KeySpec};
+use crate::command::{CommandSpec, KeySpec};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult, SYNTAX, WRONGTYPE};
 use crate::glob::glob_match;
@@ -69,12 +69,10 @@ pub static SPECS: &[CommandSpec] = &[
         .flags("write denyoom")
         .acl("write set slow")
         .keys(&[KeySpec::at("RW update", 1), KeySpec::range("RO access", 2, -1, 1)]),
-    CommandSpec::new("sintercard", -3, sintercard).flags("readonly").acl("read set slow").keys(&[KeySpec {
-        flags: "RO access",
-        begin: BeginSearch::Index(1),
-        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-        notes: None,
-    }]),
+    CommandSpec::new("sintercard", -3, sintercard)
+        .flags("readonly")
+        .acl("read set slow")
+        .keys(&[KeySpec::counted("RO access", 1)]),
     CommandSpec::new("sunion", -2, sunion)
         .flags("readonly")
         .acl("read set slow")

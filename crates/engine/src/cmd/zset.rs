@@ -6,7 +6,7 @@ use super::keys::{parse_cursor, parse_scan_opts, scan_loop, scan_reply};
 use super::set::numkeys;
 use crate::blocking::{self, BlockOp};
 use crate::command::args::{int, int_range, is, positive_count};
-use crate::command::{BeginSearch, CommandSpec, FindKeys, KeySpec};
+use crate::command::{CommandSpec, KeySpec};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult, NOT_FLOAT, SYNTAX, WRONGTYPE};
 use crate::glob::glob_match;
@@ -107,68 +107,43 @@ pub static SPECS: &[CommandSpec] = &[
         .flags("write fast")
         .acl("write sortedset fast")
         .keys(&[KeySpec::at("RW access delete", 1)]),
-    CommandSpec::new("zmpop", -4, zmpop).flags("write").acl("write sortedset slow").keys(&[KeySpec {
-        flags: "RW access delete",
-        begin: BeginSearch::Index(1),
-        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-        notes: None,
-    }]),
+    CommandSpec::new("zmpop", -4, zmpop)
+        .flags("write")
+        .acl("write sortedset slow")
+        .keys(&[KeySpec::counted("RW access delete", 1)]),
     CommandSpec::new("zrandmember", -2, zrandmember)
         .flags("readonly")
         .acl("read sortedset slow")
         .keys(&[KeySpec::at("RO access", 1)])
         .tips(&["nondeterministic_output"]),
-    CommandSpec::new("zinter", -3, zinter).flags("readonly").acl("read sortedset slow").keys(&[KeySpec {
-        flags: "RO access",
-        begin: BeginSearch::Index(1),
-        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-        notes: None,
-    }]),
-    CommandSpec::new("zunion", -3, zunion).flags("readonly").acl("read sortedset slow").keys(&[KeySpec {
-        flags: "RO access",
-        begin: BeginSearch::Index(1),
-        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-        notes: None,
-    }]),
-    CommandSpec::new("zdiff", -3, zdiff).flags("readonly").acl("read sortedset slow").keys(&[KeySpec {
-        flags: "RO access",
-        begin: BeginSearch::Index(1),
-        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-        notes: None,
-    }]),
-    CommandSpec::new("zinterstore", -4, zinterstore).flags("write denyoom").acl("write sortedset slow").keys(&[
-        KeySpec::at("OW update", 1),
-        KeySpec {
-            flags: "RO access",
-            begin: BeginSearch::Index(2),
-            find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-            notes: None,
-        },
-    ]),
-    CommandSpec::new("zunionstore", -4, zunionstore).flags("write denyoom").acl("write sortedset slow").keys(&[
-        KeySpec::at("OW update", 1),
-        KeySpec {
-            flags: "RO access",
-            begin: BeginSearch::Index(2),
-            find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-            notes: None,
-        },
-    ]),
-    CommandSpec::new("zdiffstore", -4, zdiffstore).flags("write denyoom").acl("write sortedset slow").keys(&[
-        KeySpec::at("OW update", 1),
-        KeySpec {
-            flags: "RO access",
-            begin: BeginSearch::Index(2),
-            find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-            notes: None,
-        },
-    ]),
-    CommandSpec::new("zintercard", -3, zintercard).flags("readonly").acl("read sortedset slow").keys(&[KeySpec {
-        flags: "RO access",
-        begin: BeginSearch::Index(1),
-        find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-        notes: None,
-    }]),
+    CommandSpec::new("zinter", -3, zinter)
+        .flags("readonly")
+        .acl("read sortedset slow")
+        .keys(&[KeySpec::counted("RO access", 1)]),
+    CommandSpec::new("zunion", -3, zunion)
+        .flags("readonly")
+        .acl("read sortedset slow")
+        .keys(&[KeySpec::counted("RO access", 1)]),
+    CommandSpec::new("zdiff", -3, zdiff)
+        .flags("readonly")
+        .acl("read sortedset slow")
+        .keys(&[KeySpec::counted("RO access", 1)]),
+    CommandSpec::new("zinterstore", -4, zinterstore)
+        .flags("write denyoom")
+        .acl("write sortedset slow")
+        .keys(&[KeySpec::at("OW update", 1), KeySpec::counted("RO access", 2)]),
+    CommandSpec::new("zunionstore", -4, zunionstore)
+        .flags("write denyoom")
+        .acl("write sortedset slow")
+        .keys(&[KeySpec::at("OW update", 1), KeySpec::counted("RO access", 2)]),
+    CommandSpec::new("zdiffstore", -4, zdiffstore)
+        .flags("write denyoom")
+        .acl("write sortedset slow")
+        .keys(&[KeySpec::at("OW update", 1), KeySpec::counted("RO access", 2)]),
+    CommandSpec::new("zintercard", -3, zintercard)
+        .flags("readonly")
+        .acl("read sortedset slow")
+        .keys(&[KeySpec::counted("RO access", 1)]),
     CommandSpec::new("zscan", -3, zscan)
         .flags("readonly")
         .acl("read sortedset slow")
@@ -182,14 +157,10 @@ pub static SPECS: &[CommandSpec] = &[
         .flags("write noscript blocking fast")
         .acl("write sortedset fast blocking")
         .keys(&[KeySpec::range("RW access delete", 1, -2, 1)]),
-    CommandSpec::new("bzmpop", -5, bzmpop).flags("write blocking").acl("write sortedset slow blocking").keys(&[
-        KeySpec {
-            flags: "RW access delete",
-            begin: BeginSearch::Index(2),
-            find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
-            notes: None,
-        },
-    ]),
+    CommandSpec::new("bzmpop", -5, bzmpop)
+        .flags("write blocking")
+        .acl("write sortedset slow blocking")
+        .keys(&[KeySpec::counted("RW access delete", 2)]),
 ];
 
 const NAN_SCORE: CmdError = CmdError::fixed("ERR resulting score is not a number (NaN)");

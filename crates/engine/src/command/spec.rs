@@ -86,6 +86,16 @@ impl KeySpec {
         Self::range(flags, index, 0, 1)
     }
 
+    /// Keys preceded by their count, which stands at `index` (`numkeys`).
+    pub const fn counted(flags: &'static str, index: i32) -> KeySpec {
+        KeySpec {
+            flags,
+            begin: BeginSearch::Index(index),
+            find: FindKeys::KeyNum { num_idx: 0, first: 1, step: 1 },
+            notes: None,
+        }
+    }
+
     /// Adds COMMAND INFO notes.
     pub const fn notes(mut self, notes: &'static str) -> KeySpec {
         self.notes = Some(notes);

@@ -560,3 +560,43 @@ fn client_unblock_leaves_a_postponed_client_waiting() {
     assert_eq!(b.read(), simple("OK"));
     assert_eq!(admin.cmd(&["GET", "k"]), bulk("v"));
 }
+
+/// Debian's unit runs redis-server with `--supervised systemd` and
+/// `Type=notify`: systemd waits for READY=1 on NOTIFY_SOCKET.
+#[test]
+fn systemd_is_told_of_readiness_and_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = std::env::temp_dir().join(format!("ferrokv-sd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("notify");
+    let _ = std::fs::remove_file(&path);
+    let rx = UnixDatagram::bind(&path).unwrap();
+    rx.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut s = Server::start_env(
+        ferrokv_testkit::Kind::Ferrokv,
+        // Supervision keeps the server in the foreground.
+        &["--supervised", "systemd", "--daemonize", "yes"],
+        &[("NOTIFY_SOCKET", path.as_os_str())],
+    );
+    let mut messages = Vec::new();
+    let mut buf = [0u8; 256];
+    while !messages.iter().any(|m| m == "READY=1\n") {
+        let n = rx.recv(&mut buf).expect("a notification within 10s");
+        messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    assert_eq!(messages.last().unwrap(), "READY=1\n");
+    assert!(messages.contains(&"STATUS=Ready to accept connections\n".to_string()), "{messages:?}");
+    let mut c = s.connect();
+    let Frame::Bulk(info) = c.cmd(&["INFO", "server"]) else { panic!() };
+    assert!(String::from_utf8_lossy(&info).contains("process_supervised:systemd\r\n"));
+    c.send_raw(&ferrokv_testkit::Conn::encode(&[b"SHUTDOWN", b"NOSAVE"]));
+    assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0));
+    let n = rx.recv(&mut buf).expect("STOPPING=1 within 10s");
+    assert_eq!(&buf[..n], b"STOPPING=1\n");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // Without NOTIFY_SOCKET, `auto` is unsupervised.
+    let s = Server::ferrokv(&["--supervised", "auto"]);
+    let Frame::Bulk(info) = s.connect().cmd(&["INFO", "server"]) else { panic!() };
+    assert!(String::from_utf8_lossy(&info).contains("process_supervised:no\r\n"));
+}

@@ -493,7 +493,6 @@ fn validate(param: &Param, v: &Value) -> Result<(), Reason> {
         ("min-replicas-to-write", Value::Int(n)) if *n != 0 => Err("replication is not supported yet".into()),
         ("oom-score-adj", Value::Enum(i)) if *i != 0 => Err("oom-score-adj is not supported yet".into()),
         ("socket-mark-id", Value::Int(n)) if *n != 0 => Err("socket marks are not supported yet".into()),
-        ("supervised", Value::Enum(i)) if *i != 3 => Err("supervision is not supported yet".into()),
         ("shutdown-on-sigint" | "shutdown-on-sigterm", Value::Str(s)) => {
             let flags: Vec<&str> = s.split_whitespace().collect();
             if flags.is_empty()

@@ -89,7 +89,7 @@ fn server(ctx: &Ctx<'_>, s: &mut String) {
     field!(s, "arch_bits", "{}", usize::BITS);
     field!(s, "multiplexing_api", "epoll");
     field!(s, "process_id", "{}", st.server.pid);
-    field!(s, "process_supervised", "no");
+    field!(s, "process_supervised", "{}", if st.server.supervised.is_empty() { "no" } else { st.server.supervised });
     field!(s, "run_id", "{}", st.server.run_id);
     field!(s, "tcp_port", "{}", st.server.tcp_port);
     field!(s, "server_time_usec", "{}", now * 1000);

@@ -137,6 +137,8 @@ pub struct ServerInfo {
     pub replid: String,
     /// Number of worker threads serving connections.
     pub threads: usize,
+    /// The service manager told of readiness: "no", "systemd", "upstart".
+    pub supervised: &'static str,
 }
 
 /// CPU times in seconds.

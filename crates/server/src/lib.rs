@@ -9,6 +9,7 @@ pub mod config;
 pub mod log;
 pub mod net;
 pub mod platform;
+pub mod supervise;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -111,14 +112,53 @@ fn start(mut cfg: ferrokv_engine::config::Config, file: Option<PathBuf>) -> i32 
         let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
         cfg.set(i, ferrokv_engine::config::Value::Str(cwd));
     }
-    let daemon = cfg.get("daemonize") == &ferrokv_engine::config::Value::Bool(true);
-    if daemon {
-        daemonize();
-    }
     let logfile = cfg.str("logfile").to_string();
     if let Err(e) = log::init(&logfile, cfg.loglevel) {
         eprintln!("Can't open the log file: {e}");
         return 1;
+    }
+    let supervised = ferrokv_engine::config::find("supervised").map(|i| cfg.format(i)).unwrap_or_default();
+    let supervisor =
+        match supervise::resolve(&supervised, std::env::var_os("UPSTART_JOB"), std::env::var_os("NOTIFY_SOCKET")) {
+            Ok(s) => s,
+            Err(why) => {
+                warning!("{why}");
+                None
+            }
+        };
+    let supervisor = match supervisor {
+        Some(supervise::Supervisor::Upstart) => {
+            notice!("supervised by upstart, will stop to signal readiness.");
+            // Safety: raise has no preconditions; upstart resumes us.
+            unsafe { libc::raise(libc::SIGSTOP) };
+            std::env::remove_var("UPSTART_JOB");
+            Some(supervise::Supervisor::Upstart)
+        }
+        Some(supervise::Supervisor::Systemd(socket)) => {
+            match supervise::notify(&socket, "STATUS=ferrokv is loading...\n") {
+                Ok(()) => {
+                    notice!("Supervised by systemd. Please make sure you set appropriate values for TimeoutStartSec and TimeoutStopSec in your service unit.");
+                    Some(supervise::Supervisor::Systemd(socket))
+                }
+                Err(e) => {
+                    warning!("systemd supervision error: sd_notify: {e}");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let systemd = |message: &str| {
+        if let Some(supervise::Supervisor::Systemd(socket)) = &supervisor {
+            if let Err(e) = supervise::notify(socket, message) {
+                warning!("systemd supervision error: sd_notify: {e}");
+            }
+        }
+    };
+    // A supervised server stays in the foreground, as Redis's.
+    let daemon = cfg.get("daemonize") == &ferrokv_engine::config::Value::Bool(true) && supervisor.is_none();
+    if daemon {
+        daemonize();
     }
     std::panic::set_hook(Box::new(|info| {
         warning!("=== FERROKV BUG REPORT START ===\n{info}\n{}", std::backtrace::Backtrace::force_capture());
@@ -189,17 +229,21 @@ fn start(mut cfg: ferrokv_engine::config::Config, file: Option<PathBuf>) -> i32 
     state.server.os = platform::os();
     state.server.start_ms = now;
     state.server.threads = threads;
+    state.server.supervised = supervisor.as_ref().map_or("no", |s| s.name());
     state.lastsave = now / 1000;
     state.seed(now as u64 ^ (std::process::id() as u64) << 32);
     state.lazyfree = Some(spawn_lazyfree(&state));
     state.used_memory_startup = (state.platform.alloc)().allocated;
     notice!("Server initialized");
     notice!("Ready to accept connections tcp");
+    systemd("STATUS=Ready to accept connections\n");
+    systemd("READY=1\n");
     let stop = net::run(state, listeners, threads);
     match stop {
         net::Stop::Signal(name) => warning!("Received {name} scheduling shutdown..."),
         net::Stop::Command(_) => warning!("User requested shutdown..."),
     }
+    systemd("STOPPING=1\n");
     remove_pidfile(&pidfile);
     warning!("ferrokv is now ready to exit, bye bye...");
     0

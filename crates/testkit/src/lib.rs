@@ -113,9 +113,14 @@ impl Server {
 
     /// Starts a server of `kind`, retrying on a port race.
     pub fn start(kind: Kind, args: &[&str]) -> Server {
+        Self::start_env(kind, args, &[])
+    }
+
+    /// Starts a server of `kind` with extra environment variables.
+    pub fn start_env(kind: Kind, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Server {
         let mut last = String::new();
         for _ in 0..5 {
-            match Self::try_start(kind, args) {
+            match Self::try_start(kind, args, env) {
                 Ok(s) => return s,
                 Err(e) => last = e,
             }
@@ -123,7 +128,7 @@ impl Server {
         panic!("could not start {kind:?}: {last}");
     }
 
-    fn try_start(kind: Kind, args: &[&str]) -> Result<Server, String> {
+    fn try_start(kind: Kind, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Result<Server, String> {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("ferrokv-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -149,7 +154,7 @@ impl Server {
         cmd.args(file);
         cmd.args(["--port", &port_s, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
         cmd.arg("--dir").arg(&dir);
-        cmd.args(rest).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+        cmd.args(rest).envs(env.iter().copied()).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().map_err(|e| e.to_string())?;
         track(child.id());
         let up = wait_for(Duration::from_secs(10), || {

@@ -600,3 +600,71 @@ fn systemd_is_told_of_readiness_and_stopping() {
     let Frame::Bulk(info) = s.connect().cmd(&["INFO", "server"]) else { panic!() };
     assert!(String::from_utf8_lossy(&info).contains("process_supervised:no\r\n"));
 }
+
+/// Passwords never reach SLOWLOG or MONITOR: the arguments Redis redacts
+/// read `(redacted)` in both, compared with redis-server.
+#[test]
+fn passwords_are_redacted_in_slowlog_and_monitor() {
+    let commands: &[&[&str]] = &[
+        &["AUTH", "secret"],
+        &["AUTH", "someone", "secret"],
+        &["AUTH", "a", "b", "c"],
+        &["HELLO", "2", "AUTH", "default", "pw", "SETNAME", "x"],
+        &["HELLO", "2", "SETNAME", "y", "AUTH", "default", "pw2"],
+        &["HELLO", "2", "AUTH", "default"],
+        &["HELLO", "4", "AUTH", "default", "pw"],
+        &["HELLO", "2", "AUTH", "nobody", "pw", "AUTH", "default", "pw"],
+        &["CONFIG", "SET", "masterauth", "s1", "maxmemory-policy", "noeviction", "MasterUser", "u"],
+        &["CONFIG", "SET", "requirepass", ""],
+        &["CONFIG", "SET", "requirepass", "x", "masterauth"],
+        &["SET", "requirepass", "visible"],
+    ];
+    let transcript = |s: &Server| -> (Vec<Vec<String>>, Vec<String>) {
+        let mut m = s.connect();
+        assert_eq!(m.cmd(&["MONITOR"]), simple("OK"));
+        let mut c = s.connect();
+        c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+        c.cmd(&["SLOWLOG", "RESET"]);
+        for cmd in commands {
+            c.cmd(cmd);
+        }
+        c.cmd(&["PING"]);
+        let Frame::Array(entries) = c.cmd(&["SLOWLOG", "GET", "-1"]) else { panic!() };
+        let mut logged: Vec<Vec<String>> = entries
+            .into_iter()
+            .map(|e| {
+                let Frame::Array(e) = e else { panic!() };
+                let Frame::Array(args) = &e[3] else { panic!() };
+                args.iter().map(|a| String::from_utf8_lossy(a.as_bytes().unwrap()).into_owned()).collect()
+            })
+            .collect();
+        logged.reverse();
+        let mut monitored = Vec::new();
+        loop {
+            let line = text(m.read());
+            let args = line.split_once("] ").unwrap().1.to_string();
+            if args == "\"PING\"" {
+                break;
+            }
+            monitored.push(args);
+        }
+        (logged, monitored)
+    };
+    let ours = transcript(&Server::ferrokv(&[]));
+    let theirs = transcript(&Server::redis(&[]));
+    assert_eq!(ours, theirs);
+    assert!(ours.0.iter().flatten().any(|a| a == "(redacted)"));
+    assert!(!ours.0.iter().flatten().any(|a| a == "secret" || a == "pw2" || a == "s1"));
+}
+
+/// CLIENT NO-EVICT survives RESET in Redis 7.0.
+#[test]
+fn reset_keeps_no_evict() {
+    for s in [Server::ferrokv(&[]), Server::redis(&[])] {
+        let mut c = s.connect();
+        assert_eq!(c.cmd(&["CLIENT", "NO-EVICT", "on"]), simple("OK"));
+        assert_eq!(c.cmd(&["RESET"]), simple("RESET"));
+        let info = text(c.cmd(&["CLIENT", "INFO"]));
+        assert!(info.contains(" flags=e "), "{:?}: {info}", s.kind);
+    }
+}

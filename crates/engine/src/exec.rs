@@ -104,6 +104,52 @@ pub fn feed_monitors(st: &mut State, client: &Client, argv: &[&[u8]]) {
     }
 }
 
+/// `argv` with its passwords replaced by `(redacted)`, as SLOWLOG and
+/// MONITOR show it in Redis (AUTH, HELLO ... AUTH, CONFIG SET of
+/// requirepass, masterauth, masteruser); `None` when nothing is secret.
+/// Arguments are redacted only where Redis's parser reaches them: HELLO
+/// stops at its first failed AUTH.
+pub fn redacted<'a>(cmd: &Command, argv: &[&'a [u8]], requirepass: &str) -> Option<Vec<&'a [u8]>> {
+    const SECRET: &[u8] = b"(redacted)";
+    let mut secret: Vec<usize> = Vec::new();
+    match cmd.fullname.as_str() {
+        "auth" if argv.len() <= 3 => secret.extend(1..argv.len()),
+        "hello" if argv.len() >= 2 => {
+            let version = std::str::from_utf8(argv[1]).ok().and_then(|v| v.parse::<i64>().ok());
+            if matches!(version, Some(2 | 3)) {
+                let mut j = 2;
+                while j < argv.len() {
+                    let more = argv.len() - 1 - j;
+                    if argv[j].eq_ignore_ascii_case(b"auth") && more >= 2 {
+                        secret.extend([j + 1, j + 2]);
+                        if !crate::cmd::conn::check_password(requirepass, argv[j + 1], argv[j + 2]) {
+                            break;
+                        }
+                        j += 3;
+                    } else if argv[j].eq_ignore_ascii_case(b"setname") && more >= 1 {
+                        j += 2;
+                    } else {
+                        break;
+                    }
+                }
+            }
+        }
+        "config|set" if argv.len() % 2 == 0 => {
+            for j in (2..argv.len()).step_by(2) {
+                let name = argv[j];
+                if [&b"requirepass"[..], b"masterauth", b"masteruser"].iter().any(|s| name.eq_ignore_ascii_case(s)) {
+                    secret.push(j + 1);
+                }
+            }
+        }
+        _ => {}
+    }
+    if secret.is_empty() {
+        return None;
+    }
+    Some(argv.iter().enumerate().map(|(j, a)| if secret.contains(&j) { SECRET } else { *a }).collect())
+}
+
 /// Whether `cmd` runs at once inside MULTI instead of being queued.
 fn runs_in_multi(cmd: &Command) -> bool {
     matches!(cmd.fullname.as_str(), "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
@@ -364,13 +410,19 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
     st.dirty += dirty;
     client.last_cmd = &cmd.fullname;
 
-    if !cmd.has(flag::SKIP_SLOWLOG) && SlowLog::is_slow(st.cfg.slowlog_slower_than, usec) {
-        let name = st.clients.get(&client.id).and_then(|c| c.name.clone()).unwrap_or_default();
-        let max = st.cfg.slowlog_max_len;
-        st.slowlog.record(max, usec, argv, now_ms / 1000, &client.addr, &name);
-    }
-    if !cmd.has(flag::ADMIN) && !cmd.has(flag::SKIP_MONITOR) {
-        feed_monitors(st, client, argv);
+    let slow = !cmd.has(flag::SKIP_SLOWLOG) && SlowLog::is_slow(st.cfg.slowlog_slower_than, usec);
+    let monitored = !st.monitors.is_empty() && !cmd.has(flag::ADMIN) && !cmd.has(flag::SKIP_MONITOR);
+    if slow || monitored {
+        let shown = redacted(cmd, argv, &st.cfg.requirepass);
+        let shown = shown.as_deref().unwrap_or(argv);
+        if slow {
+            let name = st.clients.get(&client.id).and_then(|c| c.name.clone()).unwrap_or_default();
+            let max = st.cfg.slowlog_max_len;
+            st.slowlog.record(max, usec, shown, now_ms / 1000, &client.addr, &name);
+        }
+        if monitored {
+            feed_monitors(st, client, shown);
+        }
     }
     if st.propagate {
         match rewrite {

@@ -120,8 +120,8 @@ pub fn reset_connection(client: &mut Client, out: &mut Out, requirepass: &str) {
         | client::PUBSUB
         | client::MONITOR
         | client::REPLY_OFF
-        | client::REPLY_SKIP_NEXT
-        | client::NO_EVICT);
+        | client::REPLY_SKIP_NEXT);
+    // CLIENT NO-EVICT survives RESET in Redis 7.0.
     client.authenticated = requirepass.is_empty();
     out.simple(b"RESET");
 }
@@ -145,7 +145,7 @@ pub fn reset_engine(st: &mut State, id: u64) {
 }
 
 /// Checks a password for `user` against requirepass.
-fn check_password(requirepass: &str, user: &[u8], pass: &[u8]) -> bool {
+pub(crate) fn check_password(requirepass: &str, user: &[u8], pass: &[u8]) -> bool {
     user == b"default" && (requirepass.is_empty() || requirepass.as_bytes() == pass)
 }
 

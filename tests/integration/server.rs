@@ -668,3 +668,52 @@ fn reset_keeps_no_evict() {
         assert!(info.contains(" flags=e "), "{:?}: {info}", s.kind);
     }
 }
+
+/// shutdown-on-sigterm save writes a final snapshot; when it cannot, the
+/// server keeps running unless `force` is among the flags (as Redis).
+#[test]
+fn sigterm_follows_shutdown_on_sigterm() {
+    let mut s = Server::ferrokv(&["--shutdown-on-sigterm", "SAVE"]);
+    let mut c = s.connect();
+    assert_eq!(
+        c.cmd(&["CONFIG", "GET", "shutdown-on-sigterm"]),
+        Frame::Array(vec![bulk("shutdown-on-sigterm"), bulk("save")])
+    );
+    c.cmd(&["SET", "k", "v"]);
+    let rdb = s.dir.join("dump.rdb");
+    s.signal("TERM");
+    assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0));
+    let bytes = std::fs::read(&rdb).expect("the final snapshot");
+    assert!(bytes.starts_with(b"REDIS0010"));
+
+    let log = std::env::temp_dir().join(format!("ferrokv-sigterm-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let mut s = Server::ferrokv(&["--logfile", log.to_str().unwrap()]);
+    let mut c = s.connect();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "shutdown-on-sigterm", "save nosave"]),
+        err("ERR CONFIG SET failed (possibly related to argument 'shutdown-on-sigterm') - shutdown options SAVE and NOSAVE can't be used simultaneously")
+    );
+    assert_eq!(c.cmd(&["CONFIG", "SET", "shutdown-on-sigterm", "force Save"]), simple("OK"));
+    assert_eq!(
+        c.cmd(&["CONFIG", "GET", "shutdown-on-sigterm"]),
+        Frame::Array(vec![bulk("shutdown-on-sigterm"), bulk("save force")])
+    );
+    assert_eq!(c.cmd(&["CONFIG", "SET", "shutdown-on-sigterm", "save"]), simple("OK"));
+    // The working directory is gone, so the snapshot cannot be written.
+    std::fs::remove_dir_all(&s.dir).unwrap();
+    s.signal("TERM");
+    let refused = "Error trying to save the DB, can't exit.";
+    assert!(ferrokv_testkit::wait_for(Duration::from_secs(10), || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains(refused))
+    }));
+    // Still serving, on the same connection.
+    assert_eq!(c.cmd(&["PING"]), simple("PONG"));
+    assert!(s.is_running());
+    assert_eq!(c.cmd(&["CONFIG", "SET", "shutdown-on-sigterm", "save force"]), simple("OK"));
+    s.signal("TERM");
+    assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("Error trying to save the DB. Exit anyway."), "{text}");
+    std::fs::remove_file(&log).unwrap();
+}

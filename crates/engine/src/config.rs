@@ -40,6 +40,24 @@ pub enum Kind {
     Words,
     /// An octal number (`unixsocketperm`).
     Octal(i64),
+    /// Several names of a fixed set, kept as bits (bit i for name i + 1);
+    /// the first name stands for none (`shutdown-on-sigterm`).
+    Flags(&'static [&'static str]),
+}
+
+/// The names of `shutdown-on-sigint` / `shutdown-on-sigterm`, in Redis's order.
+const SHUTDOWN_FLAGS: &[&str] = &["default", "save", "nosave", "now", "force"];
+
+/// Bits of `shutdown-on-sigint` / `shutdown-on-sigterm`.
+pub mod shutdown_flag {
+    /// Save a snapshot even without save points.
+    pub const SAVE: i64 = 1;
+    /// Do not save, even with save points.
+    pub const NOSAVE: i64 = 2;
+    /// Do not wait for lagging replicas.
+    pub const NOW: i64 = 4;
+    /// Exit even when saving fails.
+    pub const FORCE: i64 = 8;
 }
 
 /// Parameter flags.
@@ -107,7 +125,7 @@ pub static PARAMS: &[Param] = &[
     p("rdbcompression", Kind::Bool, "yes", 0),
     p("save", Kind::Save, "", MULTI_ARG),
     p("appendonly", Kind::Bool, "no", 0),
-    p("appendfsync", Kind::Enum(&["always", "everysec", "no"]), "everysec", 0),
+    p("appendfsync", Kind::Enum(&["everysec", "always", "no"]), "everysec", 0),
     p("loglevel", Kind::Enum(&["debug", "verbose", "notice", "warning"]), "notice", 0),
     p("logfile", Kind::Str, "", IMMUTABLE),
     p("daemonize", Kind::Bool, "no", IMMUTABLE),
@@ -122,7 +140,7 @@ pub static PARAMS: &[Param] = &[
     p("hz", Kind::Int(0, i32::MAX as i64), "10", 0),
     p("maxmemory", Kind::Mem(0, MAXI), "0", 0),
     p("maxmemory-policy", Kind::Enum(MAXMEMORY_POLICIES), "noeviction", 0),
-    p("maxmemory-samples", Kind::Int(1, 64), "5", 0),
+    p("maxmemory-samples", Kind::Int(1, i32::MAX as i64), "5", 0),
     p("lfu-log-factor", Kind::Int(0, i32::MAX as i64), "10", 0),
     p("lfu-decay-time", Kind::Int(0, i32::MAX as i64), "1", 0),
     p("tracking-table-max-keys", Kind::Int(0, MAXI), "1000000", 0),
@@ -163,7 +181,7 @@ pub static PARAMS: &[Param] = &[
     // kept for when it arrives), or is cosmetic to the process (logo, title,
     // allocator, crash log). A value that would need behaviour ferrokv
     // lacks is refused in `validate`, never silently ignored.
-    p("acl-pubsub-default", Kind::Enum(&["resetchannels", "allchannels"]), "resetchannels", 0),
+    p("acl-pubsub-default", Kind::Enum(&["allchannels", "resetchannels"]), "resetchannels", 0),
     p("aclfile", Kind::Str, "", IMMUTABLE),
     p("acllog-max-len", Kind::Int(0, MAXI), "128", 0),
     p("active-defrag-cycle-max", Kind::Int(1, 99), "25", 0),
@@ -258,8 +276,8 @@ pub static PARAMS: &[Param] = &[
     p("sanitize-dump-payload", Kind::Enum(&["no", "yes", "clients"]), "no", 0),
     p("server_cpulist", Kind::Str, "", IMMUTABLE),
     p("set-proc-title", Kind::Bool, "yes", IMMUTABLE),
-    p("shutdown-on-sigint", Kind::Words, "default", MULTI_ARG),
-    p("shutdown-on-sigterm", Kind::Words, "default", MULTI_ARG),
+    p("shutdown-on-sigint", Kind::Flags(SHUTDOWN_FLAGS), "default", MULTI_ARG),
+    p("shutdown-on-sigterm", Kind::Flags(SHUTDOWN_FLAGS), "default", MULTI_ARG),
     p("shutdown-timeout", Kind::Int(0, i32::MAX as i64), "10", 0),
     p("socket-mark-id", Kind::Int(0, u32::MAX as i64), "0", IMMUTABLE),
     p("stop-writes-on-bgsave-error", Kind::Bool, "yes", 0),
@@ -403,6 +421,17 @@ fn parse_value(param: &Param, words: &[&str]) -> Result<Value, Reason> {
             Ok(Value::Str(String::new()))
         }
         Kind::Bind | Kind::Words => Ok(Value::Str(words.join(" "))),
+        Kind::Flags(names) => {
+            let mut bits = 0i64;
+            for w in words.iter().flat_map(|w| w.split_whitespace()) {
+                match names.iter().position(|n| n.eq_ignore_ascii_case(w)) {
+                    Some(0) => {}
+                    Some(i) => bits |= 1 << (i - 1),
+                    None => return Err(format!("argument(s) must be one of the following: {}", names.join(", "))),
+                }
+            }
+            Ok(Value::Int(bits))
+        }
         Kind::Octal(max) => match i64::from_str_radix(one()?, 8) {
             Ok(v) if (0..=max).contains(&v) => Ok(Value::Int(v)),
             Ok(_) => Err(format!("argument must be between 0 and {max:o} inclusive")),
@@ -493,34 +522,41 @@ fn validate(param: &Param, v: &Value) -> Result<(), Reason> {
         ("min-replicas-to-write", Value::Int(n)) if *n != 0 => Err("replication is not supported yet".into()),
         ("oom-score-adj", Value::Enum(i)) if *i != 0 => Err("oom-score-adj is not supported yet".into()),
         ("socket-mark-id", Value::Int(n)) if *n != 0 => Err("socket marks are not supported yet".into()),
-        ("shutdown-on-sigint" | "shutdown-on-sigterm", Value::Str(s)) => {
-            let flags: Vec<&str> = s.split_whitespace().collect();
-            if flags.is_empty()
-                || !flags
-                    .iter()
-                    .all(|f| ["default", "save", "nosave", "now", "force"].contains(&f.to_ascii_lowercase().as_str()))
-            {
-                return Err("argument(s) must be one of the following: default, save, nosave, now, force".into());
-            }
-            if flags.iter().any(|f| !f.eq_ignore_ascii_case("default")) {
-                return Err("shutdown flags for signals are not supported yet".into());
+        ("shutdown-on-sigint" | "shutdown-on-sigterm", Value::Int(bits)) => {
+            if bits & shutdown_flag::SAVE != 0 && bits & shutdown_flag::NOSAVE != 0 {
+                return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
             }
             Ok(())
         }
         ("oom-score-adj-values", Value::Str(s)) => {
             let vals: Vec<Option<i64>> = s.split_whitespace().map(|w| parse_i64(w.as_bytes())).collect();
-            if vals.len() != 3 || vals.iter().any(|v| !v.is_some_and(|v| (-2000..=2000).contains(&v))) {
-                return Err("Invalid oom-score-adj-values".into());
+            if vals.len() != 3 {
+                return Err("wrong number of arguments".into());
+            }
+            if vals.iter().any(|v| !v.is_some_and(|v| (-2000..=2000).contains(&v))) {
+                return Err("Invalid oom-score-adj-values, elements must be between -2000 and 2000.".into());
             }
             Ok(())
         }
         ("latency-tracking-info-percentiles", Value::Str(s)) => {
-            if s.split_whitespace().any(|w| !w.parse::<f64>().is_ok_and(|p| (0.0..=100.0).contains(&p))) {
-                return Err("latency-tracking-info-percentiles must be between 0.0 and 100.0".into());
+            for w in s.split_whitespace() {
+                match w.parse::<f64>() {
+                    Ok(p) if p.is_nan() => return Err("Invalid latency-tracking-info-percentiles parameters".into()),
+                    Ok(p) if !(0.0..=100.0).contains(&p) => {
+                        return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into())
+                    }
+                    Ok(_) => {}
+                    Err(_) => return Err("Invalid latency-tracking-info-percentiles parameters".into()),
+                }
             }
             Ok(())
         }
         ("dbfilename", Value::Str(s)) if s.contains('/') => Err("dbfilename can't be a path, just a filename".into()),
+        ("cluster-announce-hostname", Value::Str(s))
+            if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') =>
+        {
+            Err("Hostnames may only contain alphanumeric characters, hyphens or dots".into())
+        }
         _ => Ok(()),
     }
 }
@@ -530,6 +566,11 @@ fn format_value(param: &Param, v: &Value) -> String {
         (_, Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
         (Kind::Notify, Value::Int(f)) => crate::notify::flags_to_string(*f as u32),
         (Kind::Octal(_), Value::Int(i)) => format!("{i:o}"),
+        (Kind::Flags(names), Value::Int(0)) => names[0].to_string(),
+        (Kind::Flags(names), Value::Int(bits)) => {
+            let set = names[1..].iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0);
+            set.map(|(_, n)| *n).collect::<Vec<_>>().join(" ")
+        }
         (_, Value::Int(i)) => i.to_string(),
         (Kind::Enum(names), Value::Enum(i)) => names[*i].to_string(),
         (_, Value::Str(s)) => s.clone(),

@@ -159,7 +159,10 @@ fn choose(st: &mut State, policy: Policy, now_ms: i64) -> Option<(usize, Vec<u8>
         if !has {
             continue;
         }
-        for _ in 0..samples {
+        // Never more samples than keys (Redis's dictGetSomeKeys), however
+        // large maxmemory-samples is.
+        let len = if policy.volatile_only() { st.dbs[db].volatile_len() } else { st.dbs[db].len() };
+        for _ in 0..samples.min(len) {
             let (r1, r2) = (st.rng.next(), st.rng.next());
             let d = &st.dbs[db];
             let loc = if policy.volatile_only() { d.random_volatile(r1, r2) } else { d.random(r1, r2) };

@@ -134,7 +134,7 @@ pub fn redacted<'a>(cmd: &Command, argv: &[&'a [u8]], requirepass: &str) -> Opti
                 }
             }
         }
-        "config|set" if argv.len() % 2 == 0 => {
+        "config|set" if argv.len().is_multiple_of(2) => {
             for j in (2..argv.len()).step_by(2) {
                 let name = argv[j];
                 if [&b"requirepass"[..], b"masterauth", b"masteruser"].iter().any(|s| name.eq_ignore_ascii_case(s)) {

@@ -239,9 +239,9 @@ fn start(mut cfg: ferrokv_engine::config::Config, file: Option<PathBuf>) -> i32 
     systemd("STATUS=Ready to accept connections\n");
     systemd("READY=1\n");
     let stop = net::run(state, listeners, threads);
-    match stop {
-        net::Stop::Signal(name) => warning!("Received {name} scheduling shutdown..."),
-        net::Stop::Command(_) => warning!("User requested shutdown..."),
+    // A signal's shutdown was logged where it was decided.
+    if let net::Stop::Command(_) = stop {
+        warning!("User requested shutdown...");
     }
     systemd("STOPPING=1\n");
     remove_pidfile(&pidfile);

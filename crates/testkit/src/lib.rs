@@ -188,6 +188,13 @@ impl Server {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 
+    /// Sends a signal (`TERM`, `INT`, ...) to the process, with the
+    /// shell's builtin kill.
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("sh").args(["-c", &format!("kill -{sig} {}", self.child.id())]).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -{sig}");
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

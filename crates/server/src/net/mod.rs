@@ -207,11 +207,15 @@ async fn signals(shared: Arc<Shared>) {
     let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
         return;
     };
-    let name = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    };
-    shared.signal(name);
+    // Every signal counts: one whose final snapshot failed leaves the
+    // server running.
+    loop {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        shared.signal(name);
+    }
 }
 
 /// Starts the workers and blocks until a shutdown is requested.
@@ -247,5 +251,39 @@ pub fn run(state: State, listeners: Vec<std::net::TcpListener>, threads: usize) 
             });
         })
         .expect("spawn cron thread");
-    rx.recv().unwrap_or(Stop::Signal("channel closed"))
+    loop {
+        match rx.recv() {
+            Ok(Stop::Signal(name)) if !on_signal(&shared, name) => {}
+            Ok(stop) => return stop,
+            Err(_) => return Stop::Signal("channel closed"),
+        }
+    }
+}
+
+/// What shutdown-on-sigterm / shutdown-on-sigint ask for when `name`
+/// arrives: a final snapshot with `save`. Returns false when that snapshot
+/// failed without `force`, so the server keeps running (as Redis does).
+fn on_signal(shared: &Shared, name: &'static str) -> bool {
+    use ferrokv_engine::config::{shutdown_flag, Value};
+    let param = if name == "SIGINT" { "shutdown-on-sigint" } else { "shutdown-on-sigterm" };
+    let mut st = shared.lock();
+    let flags = match st.cfg.get(param) {
+        Value::Int(bits) => *bits,
+        _ => 0,
+    };
+    crate::warning!("Received {name} scheduling shutdown...");
+    crate::warning!("User requested shutdown...");
+    if flags & shutdown_flag::SAVE == 0 {
+        return true;
+    }
+    crate::notice!("Saving the final RDB snapshot before exiting.");
+    if st.save(unix_ms()).is_ok() {
+        return true;
+    }
+    if flags & shutdown_flag::FORCE != 0 {
+        crate::warning!("Error trying to save the DB. Exit anyway.");
+        return true;
+    }
+    crate::warning!("Error trying to save the DB, can't exit.");
+    false
 }

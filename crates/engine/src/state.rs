@@ -182,6 +182,8 @@ pub struct Platform {
     /// Writes a file durably and atomically (a temporary file in the same
     /// directory, fsync, rename): RDB snapshots.
     pub write_file: fn(&std::path::Path, &[u8]) -> std::io::Result<()>,
+    /// Reads a whole file (CONFIG REWRITE's old config file).
+    pub read_file: fn(&std::path::Path) -> std::io::Result<Vec<u8>>,
 }
 
 impl Default for Platform {
@@ -193,6 +195,7 @@ impl Default for Platform {
             allocator_name: "libc",
             total_memory: || 0,
             write_file: |_, _| Err(std::io::Error::other("no file system in this build")),
+            read_file: |_| Err(std::io::Error::other("no file system in this build")),
         }
     }
 }

@@ -48,7 +48,15 @@ fn total_memory() -> u64 {
 
 /// The probes of this process.
 pub fn platform() -> Platform {
-    Platform { rusage, rss, alloc, allocator_name: "jemalloc-5.3.0", total_memory, write_file }
+    Platform {
+        rusage,
+        rss,
+        alloc,
+        allocator_name: "jemalloc-5.3.0",
+        total_memory,
+        write_file,
+        read_file: |p| std::fs::read(p),
+    }
 }
 
 /// Writes `bytes` to `path` so that a crash leaves either the old file or

@@ -54,6 +54,7 @@ static CONFIG_SUBS: &[CommandSpec] = &[
     CommandSpec::new("resetstat", 2, config_resetstat)
         .flags("admin noscript loading stale")
         .acl("admin slow dangerous"),
+    CommandSpec::new("rewrite", 2, config_rewrite).flags("admin noscript loading stale").acl("admin slow dangerous"),
     CommandSpec::new("help", 2, config_help).flags("loading stale").acl("slow"),
 ];
 
@@ -340,6 +341,33 @@ fn protected_allowed(ctx: &Ctx<'_>) -> bool {
         2 => ctx.client.has(client::LOCAL),
         _ => false,
     }
+}
+
+/// CONFIG REWRITE: the running configuration into the file the server
+/// started from (`config::rewrite`), replaced atomically.
+fn config_rewrite(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
+    if ctx.st.server.config_file.is_empty() {
+        return Err(CmdError::fixed("ERR The server is running without a config file"));
+    }
+    let path = std::path::PathBuf::from(&ctx.st.server.config_file);
+    let failed = |e: std::io::Error| {
+        // strerror's text, as Redis prints it.
+        let text = e.to_string();
+        let why = text.split(" (os error").next().unwrap_or_default().to_string();
+        tracing::warn!("CONFIG REWRITE failed: {why}");
+        CmdError::err(format_args!("Rewriting config file: {why}"))
+    };
+    // A missing file is written from nothing, as in Redis.
+    let old = match (ctx.st.platform.read_file)(&path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(failed(e)),
+    };
+    let new = crate::config::rewrite::rewrite(&ctx.st.cfg, &old);
+    (ctx.st.platform.write_file)(&path, new.as_bytes()).map_err(failed)?;
+    tracing::warn!("CONFIG REWRITE executed with success.");
+    ctx.out.ok();
+    Ok(())
 }
 
 /// CONFIG RESETSTAT

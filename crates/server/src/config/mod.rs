@@ -67,6 +67,41 @@ fn read_include(path: &str) -> Result<String, String> {
     std::fs::read_to_string(p).map_err(|e| format!("Fatal error, can't open config file '{path}': {e}"))
 }
 
+/// A `user` directive. ferrokv has no ACL users yet, only Redis's default
+/// user with full access and an optional password (requirepass), so the
+/// `user default ...` line Redis's CONFIG REWRITE writes loads when it
+/// describes that user: `on`, full access, `nopass` or one `>password`.
+fn default_user(cfg: &mut Config, rule: &[String]) -> Result<(), String> {
+    if rule[0] != "default" {
+        return Err(format!("ACL users other than 'default' are not supported yet ('{}')", rule[0]));
+    }
+    let mut password: Option<String> = None;
+    for r in &rule[1..] {
+        match r.to_ascii_lowercase().as_str() {
+            "on"
+            | "~*"
+            | "allkeys"
+            | "&*"
+            | "allchannels"
+            | "+@all"
+            | "allcommands"
+            | "sanitize-payload"
+            | "skip-sanitize-payload" => {}
+            "nopass" | "resetpass" => password = Some(String::new()),
+            _ if r.starts_with('>') && password.as_deref().is_none_or(str::is_empty) => {
+                password = Some(r[1..].to_string())
+            }
+            _ if r.starts_with('#') => return Err("hashed ACL passwords are not supported yet".into()),
+            _ => return Err(format!("ACL rule '{r}' is not supported yet (the default user has full access)")),
+        }
+    }
+    if let Some(p) = password {
+        let idx = table::find("requirepass").expect("requirepass is a parameter");
+        cfg.apply_line(idx, &[p.as_str()], false)?;
+    }
+    Ok(())
+}
+
 /// Applies config text to `cfg` (Redis's `loadServerConfigFromString`).
 pub fn apply_text(cfg: &mut Config, text: &str, depth: usize) -> Result<(), Fatal> {
     let mut first_save = true;
@@ -98,6 +133,10 @@ pub fn apply_text(cfg: &mut Config, text: &str, depth: usize) -> Result<(), Fata
                 first_save = false;
             }
             cfg.apply_line(idx, &values, accumulate).map_err(|e| fail(&e))?;
+            continue;
+        }
+        if name == "user" && words.len() >= 2 {
+            default_user(cfg, &words[1..]).map_err(|e| fail(&e))?;
             continue;
         }
         if DEPRECATED.contains(&name.as_str()) && words.len() == 2 {
@@ -133,6 +172,9 @@ pub fn load(file: Option<&Path>, stdin: Option<String>, options: &str) -> Result
     text.push_str(options);
     let mut cfg = Config::new();
     apply_text(&mut cfg, &text, 0)?;
+    if let Some((name, value, why)) = cfg.first_unsupported() {
+        return Err(Fatal { at: None, reason: format!("'{name} {value}': {why}") });
+    }
     Ok(cfg)
 }
 
@@ -146,6 +188,22 @@ mod tests {
         assert_eq!(c.str("bind"), "127.0.0.1 -::1");
         assert_eq!(c.format(table::find("port").unwrap()), "7002");
         assert_eq!(c.maxmemory, 10 << 20);
+    }
+
+    #[test]
+    fn the_default_user_line_redis_rewrites_loads() {
+        let c = load(None, Some("user default on nopass ~* &* +@all\n".into()), "").unwrap();
+        assert_eq!(c.requirepass, "");
+        let c = load(None, Some("requirepass a\nuser default on >b ~* &* +@all\n".into()), "").unwrap();
+        assert_eq!(c.requirepass, "b");
+        for (line, why) in [
+            ("user alice on nopass ~* +@all", "other than 'default'"),
+            ("user default on #2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae", "hashed"),
+            ("user default on nopass ~app:* +@all", "'~app:*' is not supported"),
+        ] {
+            let e = load(None, Some(format!("{line}\n")), "").unwrap_err();
+            assert!(e.reason.contains(why), "{line}: {}", e.reason);
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! about the process rather than the data (logo, process title, allocator
 //! threads, crash log, dynamic-hz, eviction tenacity).
 
+pub mod rewrite;
+
 use crate::glob::glob_match_nocase;
 pub use crate::types::Limits;
 use ferrokv_resp::num::parse_i64;
@@ -485,7 +487,10 @@ fn parse_cobl(current: &[ObufLimit; 3], words: &[&str]) -> Result<Value, Reason>
 
 /// Checks beyond the type: values whose behaviour does not exist yet are
 /// refused, rather than accepted and silently ignored.
-fn validate(param: &Param, v: &Value) -> Result<(), Reason> {
+/// A value this server cannot honour yet: refused by CONFIG SET, and at
+/// start-up when it is still the value once the whole configuration is
+/// read (so `--save ""` after a file's `save` lines works, as in Redis).
+fn unsupported(param: &Param, v: &Value) -> Result<(), Reason> {
     match (param.name, v) {
         ("appendonly", Value::Bool(true)) => Err("the append only file is not supported yet".into()),
         ("cluster-enabled", Value::Bool(true)) => Err("cluster mode is not supported yet".into()),
@@ -498,16 +503,8 @@ fn validate(param: &Param, v: &Value) -> Result<(), Reason> {
         ("syslog-enabled", Value::Bool(true)) => Err("logging to syslog is not supported yet".into()),
         ("rdbchecksum", Value::Bool(false)) => Err("RDB files are always written with a checksum".into()),
         ("list-compress-depth", Value::Int(n)) if *n != 0 => Err("list compression is not supported yet".into()),
-        ("maxmemory-clients", Value::Str(s)) => {
-            let amount = match s.strip_suffix('%') {
-                Some(p) => parse_i64(p.as_bytes()).filter(|p| (0..=100).contains(p)),
-                None => parse_memory(s),
-            };
-            match amount {
-                Some(0) => Ok(()),
-                Some(_) => Err("client eviction is not supported yet".into()),
-                None => Err("argument must be a memory or percent value".into()),
-            }
+        ("maxmemory-clients", Value::Str(s)) if !matches!(maxmemory_clients(s), Some(0) | None) => {
+            Err("client eviction is not supported yet".into())
         }
         ("use-exit-on-panic", Value::Bool(true)) => Err("ferrokv always aborts on a crash".into()),
         ("rdb-key-save-delay" | "key-load-delay", Value::Int(n)) if *n != 0 => {
@@ -522,6 +519,24 @@ fn validate(param: &Param, v: &Value) -> Result<(), Reason> {
         ("min-replicas-to-write", Value::Int(n)) if *n != 0 => Err("replication is not supported yet".into()),
         ("oom-score-adj", Value::Enum(i)) if *i != 0 => Err("oom-score-adj is not supported yet".into()),
         ("socket-mark-id", Value::Int(n)) if *n != 0 => Err("socket marks are not supported yet".into()),
+        _ => Ok(()),
+    }
+}
+
+/// `maxmemory-clients`: bytes, or a percentage of maxmemory.
+fn maxmemory_clients(s: &str) -> Option<i64> {
+    match s.strip_suffix('%') {
+        Some(p) => parse_i64(p.as_bytes()).filter(|p| (0..=100).contains(p)),
+        None => parse_memory(s),
+    }
+}
+
+/// Redis's own checks of a value beyond its type.
+fn validate(param: &Param, v: &Value) -> Result<(), Reason> {
+    match (param.name, v) {
+        ("maxmemory-clients", Value::Str(s)) if maxmemory_clients(s).is_none() => {
+            Err("argument must be a memory or percent value".into())
+        }
         ("shutdown-on-sigint" | "shutdown-on-sigterm", Value::Int(bits)) => {
             if bits & shutdown_flag::SAVE != 0 && bits & shutdown_flag::NOSAVE != 0 {
                 return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
@@ -810,6 +825,14 @@ impl Config {
 
     /// Parses `words` for parameter `idx` without applying it.
     pub fn parse(&self, idx: usize, words: &[&str]) -> Result<Value, Reason> {
+        let v = self.parse_supported_or_not(idx, words)?;
+        unsupported(&PARAMS[idx], &v)?;
+        Ok(v)
+    }
+
+    /// Parses and checks `words` as Redis would, whether or not this server
+    /// supports the value.
+    fn parse_supported_or_not(&self, idx: usize, words: &[&str]) -> Result<Value, Reason> {
         let param = &PARAMS[idx];
         let v = match (param.kind, &self.values[idx]) {
             (Kind::ClientOutputBufferLimit, Value::Cobl(cur)) => parse_cobl(cur, words)?,
@@ -817,6 +840,15 @@ impl Config {
         };
         validate(param, &v)?;
         Ok(v)
+    }
+
+    /// The first setting this server cannot honour yet, as
+    /// `(name, value, reason)`.
+    pub fn first_unsupported(&self) -> Option<(&'static str, String, Reason)> {
+        PARAMS
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| unsupported(p, &self.values[i]).err().map(|e| (p.name, self.format(i), e)))
     }
 
     /// Applies a parsed value.
@@ -827,8 +859,10 @@ impl Config {
 
     /// Applies one config-file line: `save` lines accumulate while the file
     /// is read (`accumulate_save`), everything else replaces.
+    /// What this server does not support yet is checked once the whole
+    /// configuration is read ([`Config::first_unsupported`]).
     pub fn apply_line(&mut self, idx: usize, words: &[&str], accumulate_save: bool) -> Result<(), Reason> {
-        let mut v = self.parse(idx, words)?;
+        let mut v = self.parse_supported_or_not(idx, words)?;
         if let (true, Value::Save(new), Value::Save(old)) = (accumulate_save, &mut v, &self.values[idx]) {
             if !new.is_empty() {
                 let mut all = old.clone();

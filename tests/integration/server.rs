@@ -584,8 +584,11 @@ fn systemd_is_told_of_readiness_and_stopping() {
         let n = rx.recv(&mut buf).expect("a notification within 10s");
         messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
     }
-    assert_eq!(messages.last().unwrap(), "READY=1\n");
-    assert!(messages.contains(&"STATUS=Ready to accept connections\n".to_string()), "{messages:?}");
+    assert_eq!(
+        messages,
+        ["STATUS=ferrokv is loading...\n", "STATUS=Ready to accept connections\n", "READY=1\n"],
+        "in Redis's order"
+    );
     let mut c = s.connect();
     let Frame::Bulk(info) = c.cmd(&["INFO", "server"]) else { panic!() };
     assert!(String::from_utf8_lossy(&info).contains("process_supervised:systemd\r\n"));
@@ -614,6 +617,8 @@ fn passwords_are_redacted_in_slowlog_and_monitor() {
         &["HELLO", "2", "AUTH", "default"],
         &["HELLO", "4", "AUTH", "default", "pw"],
         &["HELLO", "2", "AUTH", "nobody", "pw", "AUTH", "default", "pw"],
+        &["HELLO", "+2", "AUTH", "default", "pw"],
+        &["HELLO", "2", "SETNAME", "a b", "AUTH", "default", "pw"],
         &["CONFIG", "SET", "masterauth", "s1", "maxmemory-policy", "noeviction", "MasterUser", "u"],
         &["CONFIG", "SET", "requirepass", ""],
         &["CONFIG", "SET", "requirepass", "x", "masterauth"],
@@ -715,5 +720,33 @@ fn sigterm_follows_shutdown_on_sigterm() {
     assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(0));
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("Error trying to save the DB. Exit anyway."), "{text}");
+    std::fs::remove_file(&log).unwrap();
+}
+
+/// Ctrl+C twice: a SIGINT while a signal's shutdown waits for the engine
+/// (here held by a busy script) exits at once with status 1, as Redis does.
+#[test]
+fn a_second_sigint_exits_at_once() {
+    let log = std::env::temp_dir().join(format!("ferrokv-sigint-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let mut s = Server::ferrokv(&["--logfile", log.to_str().unwrap(), "--lua-time-limit", "10"]);
+    let mut script = s.connect();
+    script.send_raw(&ferrokv_testkit::Conn::encode(&[b"EVAL", b"while true do end", b"0"]));
+    // Once other clients are answered BUSY, the script holds the engine.
+    let mut other = s.connect();
+    assert!(ferrokv_testkit::wait_for(Duration::from_secs(10), || {
+        matches!(other.cmd(&["PING"]), Frame::Error(e) if e.starts_with(b"BUSY"))
+    }));
+    let logged = |what: &str| {
+        ferrokv_testkit::wait_for(Duration::from_secs(10), || {
+            std::fs::read_to_string(&log).is_ok_and(|l| l.contains(what))
+        })
+    };
+    s.signal("INT");
+    assert!(logged("Received SIGINT scheduling shutdown..."));
+    assert!(s.is_running());
+    s.signal("INT");
+    assert_eq!(s.wait_exit(Duration::from_secs(10)), Some(1));
+    assert!(logged("You insist... exiting now."));
     std::fs::remove_file(&log).unwrap();
 }

@@ -107,33 +107,13 @@ pub fn feed_monitors(st: &mut State, client: &Client, argv: &[&[u8]]) {
 /// `argv` with its passwords replaced by `(redacted)`, as SLOWLOG and
 /// MONITOR show it in Redis (AUTH, HELLO ... AUTH, CONFIG SET of
 /// requirepass, masterauth, masteruser); `None` when nothing is secret.
-/// Arguments are redacted only where Redis's parser reaches them: HELLO
-/// stops at its first failed AUTH.
+/// Arguments are redacted only where Redis's parser reaches them.
 pub fn redacted<'a>(cmd: &Command, argv: &[&'a [u8]], requirepass: &str) -> Option<Vec<&'a [u8]>> {
     const SECRET: &[u8] = b"(redacted)";
     let mut secret: Vec<usize> = Vec::new();
     match cmd.fullname.as_str() {
         "auth" if argv.len() <= 3 => secret.extend(1..argv.len()),
-        "hello" if argv.len() >= 2 => {
-            let version = std::str::from_utf8(argv[1]).ok().and_then(|v| v.parse::<i64>().ok());
-            if matches!(version, Some(2 | 3)) {
-                let mut j = 2;
-                while j < argv.len() {
-                    let more = argv.len() - 1 - j;
-                    if argv[j].eq_ignore_ascii_case(b"auth") && more >= 2 {
-                        secret.extend([j + 1, j + 2]);
-                        if !crate::cmd::conn::check_password(requirepass, argv[j + 1], argv[j + 2]) {
-                            break;
-                        }
-                        j += 3;
-                    } else if argv[j].eq_ignore_ascii_case(b"setname") && more >= 1 {
-                        j += 2;
-                    } else {
-                        break;
-                    }
-                }
-            }
-        }
+        "hello" => secret = crate::cmd::conn::hello_secrets(requirepass, argv),
         "config|set" if argv.len().is_multiple_of(2) => {
             for j in (2..argv.len()).step_by(2) {
                 let name = argv[j];

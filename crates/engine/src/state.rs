@@ -184,6 +184,8 @@ pub struct Platform {
     pub write_file: fn(&std::path::Path, &[u8]) -> std::io::Result<()>,
     /// Reads a whole file (CONFIG REWRITE's old config file).
     pub read_file: fn(&std::path::Path) -> std::io::Result<Vec<u8>>,
+    /// Tells the service manager (systemd's sd_notify) a state change.
+    pub supervisor: fn(&str),
 }
 
 impl Default for Platform {
@@ -196,6 +198,7 @@ impl Default for Platform {
             total_memory: || 0,
             write_file: |_, _| Err(std::io::Error::other("no file system in this build")),
             read_file: |_| Err(std::io::Error::other("no file system in this build")),
+            supervisor: |_| {},
         }
     }
 }
@@ -434,6 +437,29 @@ impl State {
                 db.new_log = Vec::new();
             }
         }
+    }
+
+    /// Redis's `prepareForShutdown`, for a SHUTDOWN or a signal: a final
+    /// snapshot when `save`. Returns false when that failed without
+    /// `force`: the server must keep running.
+    pub fn prepare_shutdown(&mut self, save: bool, force: bool, now_ms: i64) -> bool {
+        tracing::warn!("User requested shutdown...");
+        (self.platform.supervisor)("STOPPING=1\n");
+        if !save {
+            return true;
+        }
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        (self.platform.supervisor)("STATUS=Saving the final RDB snapshot\n");
+        if self.save(now_ms).is_ok() {
+            return true;
+        }
+        if force {
+            tracing::warn!("Error trying to save the DB. Exit anyway.");
+            return true;
+        }
+        tracing::warn!("Error trying to save the DB, can't exit.");
+        (self.platform.supervisor)("STATUS=Error trying to save the DB, can't exit.\n");
+        false
     }
 
     /// Writes the dataset to `dir`/`dbfilename` (Redis's rdbSave): on

@@ -59,7 +59,9 @@ pub fn main_with(args: &[String]) -> i32 {
                 s
             });
             match config::load(file.as_deref(), stdin_text, &options) {
-                Ok(cfg) => start(cfg, file),
+                // Absolute before start-up changes into `dir`: CONFIG
+                // REWRITE and INFO's config_file name this file.
+                Ok(cfg) => start(cfg, file.as_deref().map(absolute)),
                 Err(fatal) => {
                     eprint!("{}", fatal.report());
                     1
@@ -138,6 +140,7 @@ fn start(mut cfg: ferrokv_engine::config::Config, file: Option<PathBuf>) -> i32 
             match supervise::notify(&socket, "STATUS=ferrokv is loading...\n") {
                 Ok(()) => {
                     notice!("Supervised by systemd. Please make sure you set appropriate values for TimeoutStartSec and TimeoutStopSec in your service unit.");
+                    supervise::set_systemd(socket.clone());
                     Some(supervise::Supervisor::Systemd(socket))
                 }
                 Err(e) => {
@@ -147,13 +150,6 @@ fn start(mut cfg: ferrokv_engine::config::Config, file: Option<PathBuf>) -> i32 
             }
         }
         None => None,
-    };
-    let systemd = |message: &str| {
-        if let Some(supervise::Supervisor::Systemd(socket)) = &supervisor {
-            if let Err(e) = supervise::notify(socket, message) {
-                warning!("systemd supervision error: sd_notify: {e}");
-            }
-        }
     };
     // A supervised server stays in the foreground, as Redis's.
     let daemon = cfg.get("daemonize") == &ferrokv_engine::config::Value::Bool(true) && supervisor.is_none();
@@ -201,6 +197,14 @@ fn start(mut cfg: ferrokv_engine::config::Config, file: Option<PathBuf>) -> i32 
         ferrokv_engine::config::Value::Int(b) => *b as i32,
         _ => 511,
     };
+    let signals = match net::Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            warning!("Can't install signal handlers: {e}");
+            remove_pidfile(&pidfile);
+            return 1;
+        }
+    };
     let listeners = if port == 0 { Ok(Vec::new()) } else { net::listen(cfg.str("bind"), port, backlog) };
     let listeners = match listeners {
         Ok(l) => l,
@@ -225,7 +229,7 @@ fn start(mut cfg: ferrokv_engine::config::Config, file: Option<PathBuf>) -> i32 
     state.server.replid = platform::random_hex40();
     state.server.tcp_port = port;
     state.server.executable = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
-    state.server.config_file = file.as_deref().map(|f| absolute(f).display().to_string()).unwrap_or_default();
+    state.server.config_file = file.as_deref().map(|f| f.display().to_string()).unwrap_or_default();
     state.server.os = platform::os();
     state.server.start_ms = now;
     state.server.threads = threads;
@@ -236,14 +240,10 @@ fn start(mut cfg: ferrokv_engine::config::Config, file: Option<PathBuf>) -> i32 
     state.used_memory_startup = (state.platform.alloc)().allocated;
     notice!("Server initialized");
     notice!("Ready to accept connections tcp");
-    systemd("STATUS=Ready to accept connections\n");
-    systemd("READY=1\n");
-    let stop = net::run(state, listeners, threads);
-    // A signal's shutdown was logged where it was decided.
-    if let net::Stop::Command(_) = stop {
-        warning!("User requested shutdown...");
-    }
-    systemd("STOPPING=1\n");
+    supervise::notify_systemd("STATUS=Ready to accept connections\n");
+    supervise::notify_systemd("READY=1\n");
+    // The shutdown was logged, and told to systemd, where it was decided.
+    net::run(state, listeners, threads, signals);
     remove_pidfile(&pidfile);
     warning!("ferrokv is now ready to exit, bye bye...");
     0

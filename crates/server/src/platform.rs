@@ -56,16 +56,19 @@ pub fn platform() -> Platform {
         total_memory,
         write_file,
         read_file: |p| std::fs::read(p),
+        supervisor: crate::supervise::notify_systemd,
     }
 }
 
 /// Writes `bytes` to `path` so that a crash leaves either the old file or
-/// the new one: a temporary file in the same directory, fsync, rename,
+/// the new one (RDB snapshots, CONFIG REWRITE): a temporary file named
+/// after it in the same directory, fsync, rename,
 /// then fsync of the directory (Redis's rdbSave does the same dance).
 fn write_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!("temp-{}-{name}", std::process::id()));
     let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;

@@ -50,6 +50,24 @@ pub fn resolve(
     }
 }
 
+/// The systemd socket of this process, once supervision is set up.
+static SYSTEMD: std::sync::OnceLock<OsString> = std::sync::OnceLock::new();
+
+/// Makes [`notify_systemd`] report to `socket`.
+pub fn set_systemd(socket: OsString) {
+    let _ = SYSTEMD.set(socket);
+}
+
+/// Sends `message` to systemd when the server is supervised by it (the
+/// engine's shutdown reports through this too).
+pub fn notify_systemd(message: &str) {
+    if let Some(socket) = SYSTEMD.get() {
+        if let Err(e) = notify(socket, message) {
+            crate::warning!("systemd supervision error: sd_notify: {e}");
+        }
+    }
+}
+
 /// Sends one sd_notify message ("READY=1\n", "STATUS=...\n") to the
 /// socket systemd named. A leading `@` names an abstract socket.
 pub fn notify(socket: &OsString, message: &str) -> std::io::Result<()> {
@@ -98,6 +116,7 @@ mod tests {
         let path = dir.join("notify");
         let _ = std::fs::remove_file(&path);
         let rx = UnixDatagram::bind(&path).unwrap();
+        rx.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
         notify(&path.clone().into_os_string(), "READY=1\n").unwrap();
         let mut buf = [0u8; 64];
         let n = rx.recv(&mut buf).unwrap();
@@ -110,6 +129,7 @@ mod tests {
             let name = format!("ferrokv-notify-{}", std::process::id());
             let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
             let rx = UnixDatagram::bind_addr(&addr).unwrap();
+            rx.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
             notify(&format!("@{name}").into(), "STOPPING=1\n").unwrap();
             let n = rx.recv(&mut buf).unwrap();
             assert_eq!(&buf[..n], b"STOPPING=1\n");

@@ -203,28 +203,59 @@ fn hello_options(
     argv: &[&[u8]],
     mut name: impl FnMut(&[u8]) -> CmdResult,
 ) -> Result<Option<i64>, CmdError> {
+    let ver = hello_walk(
+        requirepass,
+        argv,
+        |_, ok| {
+            if ok {
+                client.authenticated = true;
+            }
+        },
+        |j| name(argv[j + 1]),
+    )?;
+    if !client.authenticated {
+        return Err(HELLO_NOAUTH);
+    }
+    Ok(ver)
+}
+
+/// The walk over HELLO's arguments: the version, then the options in order
+/// until the first error. `auth(j, ok)` sees each AUTH reached at `j` and
+/// whether its password was right; `named(j)` each valid SETNAME.
+fn hello_walk(
+    requirepass: &str,
+    argv: &[&[u8]],
+    mut auth: impl FnMut(usize, bool),
+    mut named: impl FnMut(usize) -> CmdResult,
+) -> Result<Option<i64>, CmdError> {
     let ver = hello_version(argv)?;
     let mut j = 2;
     while j < argv.len() {
         let more = argv.len() - j - 1;
         if is(argv[j], "auth") && more >= 2 {
-            if !check_password(requirepass, argv[j + 1], argv[j + 2]) {
+            let ok = check_password(requirepass, argv[j + 1], argv[j + 2]);
+            auth(j, ok);
+            if !ok {
                 return Err(WRONGPASS);
             }
-            client.authenticated = true;
             j += 3;
         } else if is(argv[j], "setname") && more >= 1 {
             check_name(argv[j + 1])?;
-            name(argv[j + 1])?;
+            named(j)?;
             j += 2;
         } else {
             return Err(CmdError::err(format_args!("Syntax error in HELLO option '{}'", text(argv[j]))));
         }
     }
-    if !client.authenticated {
-        return Err(HELLO_NOAUTH);
-    }
     Ok(ver)
+}
+
+/// The HELLO arguments Redis shows as `(redacted)`: the user and password
+/// of every AUTH its parser reaches, a failing one included.
+pub(crate) fn hello_secrets(requirepass: &str, argv: &[&[u8]]) -> Vec<usize> {
+    let mut secret = Vec::new();
+    let _ = hello_walk(requirepass, argv, |j, _| secret.extend([j + 1, j + 2]), |_| Ok(()));
+    secret
 }
 
 /// HELLO [protover [AUTH username password] [SETNAME clientname]]

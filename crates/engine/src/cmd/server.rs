@@ -226,12 +226,8 @@ fn shutdown(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     }
     // Without save points configured only SHUTDOWN SAVE writes a snapshot;
     // when that fails Redis refuses to stop, unless FORCE.
-    if save {
-        let now = ctx.now_ms;
-        if ctx.st.save(now).is_err() && !force {
-            tracing::warn!("Error trying to save the DB, can't exit.");
-            return Err(CmdError::fixed("ERR Errors trying to SHUTDOWN. Check logs."));
-        }
+    if !ctx.st.prepare_shutdown(save, force, ctx.now_ms) {
+        return Err(CmdError::fixed("ERR Errors trying to SHUTDOWN. Check logs."));
     }
     ctx.st.shutdown = Some(ShutdownMode::NoSave);
     Ok(())
@@ -359,12 +355,12 @@ fn config_rewrite(ctx: &mut Ctx<'_>, _argv: &[&[u8]]) -> CmdResult {
     };
     // A missing file is written from nothing, as in Redis.
     let old = match (ctx.st.platform.read_file)(&path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => return Err(failed(e)),
     };
     let new = crate::config::rewrite::rewrite(&ctx.st.cfg, &old);
-    (ctx.st.platform.write_file)(&path, new.as_bytes()).map_err(failed)?;
+    (ctx.st.platform.write_file)(&path, &new).map_err(failed)?;
     tracing::warn!("CONFIG REWRITE executed with success.");
     ctx.out.ok();
     Ok(())

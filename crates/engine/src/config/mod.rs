@@ -4,7 +4,7 @@
 //!
 //! Every parameter of Redis 7.0 is listed, so that a redis.conf works
 //! unchanged. A value that would switch on or change behaviour ferrokv
-//! lacks is refused by [`validate`] with the reason, rather than accepted
+//! lacks is refused by [`unsupported`] with the reason, rather than accepted
 //! and ignored; later features lift those refusals with the behaviour.
 //! What is accepted without effect is only tuning of subsystems that cannot
 //! be switched on yet (replication, the AOF, cluster, TLS) and settings
@@ -182,7 +182,7 @@ pub static PARAMS: &[Param] = &[
     // refused while it does not exist (replication, the AOF, cluster, TLS:
     // kept for when it arrives), or is cosmetic to the process (logo, title,
     // allocator, crash log). A value that would need behaviour ferrokv
-    // lacks is refused in `validate`, never silently ignored.
+    // lacks is refused in `unsupported`, never silently ignored.
     p("acl-pubsub-default", Kind::Enum(&["allchannels", "resetchannels"]), "resetchannels", 0),
     p("aclfile", Kind::Str, "", IMMUTABLE),
     p("acllog-max-len", Kind::Int(0, MAXI), "128", 0),
@@ -425,7 +425,11 @@ fn parse_value(param: &Param, words: &[&str]) -> Result<Value, Reason> {
         Kind::Bind | Kind::Words => Ok(Value::Str(words.join(" "))),
         Kind::Flags(names) => {
             let mut bits = 0i64;
-            for w in words.iter().flat_map(|w| w.split_whitespace()) {
+            let words: Vec<&str> = words.iter().flat_map(|w| w.split_whitespace()).collect();
+            if words.is_empty() {
+                return Err(format!("argument(s) must be one of the following: {}", names.join(", ")));
+            }
+            for w in words {
                 match names.iter().position(|n| n.eq_ignore_ascii_case(w)) {
                     Some(0) => {}
                     Some(i) => bits |= 1 << (i - 1),
@@ -485,9 +489,8 @@ fn parse_cobl(current: &[ObufLimit; 3], words: &[&str]) -> Result<Value, Reason>
     Ok(Value::Cobl(out))
 }
 
-/// Checks beyond the type: values whose behaviour does not exist yet are
-/// refused, rather than accepted and silently ignored.
-/// A value this server cannot honour yet: refused by CONFIG SET, and at
+/// A value this server cannot honour yet, refused rather than accepted and
+/// silently ignored: by CONFIG SET, and at
 /// start-up when it is still the value once the whole configuration is
 /// read (so `--save ""` after a file's `save` lines works, as in Redis).
 fn unsupported(param: &Param, v: &Value) -> Result<(), Reason> {

@@ -68,42 +68,74 @@ fn read_include(path: &str) -> Result<String, String> {
 }
 
 /// A `user` directive. ferrokv has no ACL users yet, only Redis's default
-/// user with full access and an optional password (requirepass), so the
-/// `user default ...` line Redis's CONFIG REWRITE writes loads when it
-/// describes that user: `on`, full access, `nopass` or one `>password`.
+/// user with full access and an optional password (requirepass). Redis
+/// resets the default user and applies the line once the whole file is
+/// read, so the line loads when it describes that user: `on`, all keys,
+/// channels and commands, and `nopass` or one password, clear (`>pw`) or
+/// hashed (`#sha256`, accepted when it is requirepass's hash, as in the
+/// files Redis's CONFIG REWRITE writes).
 fn default_user(cfg: &mut Config, rule: &[String]) -> Result<(), String> {
     if rule[0] != "default" {
         return Err(format!("ACL users other than 'default' are not supported yet ('{}')", rule[0]));
     }
-    let mut password: Option<String> = None;
+    enum Password {
+        Unset,
+        None,
+        Clear(String),
+        Hash(String),
+    }
+    let (mut on, mut keys, mut channels, mut commands) = (false, false, false, false);
+    let mut password = Password::Unset;
     for r in &rule[1..] {
         match r.to_ascii_lowercase().as_str() {
-            "on"
-            | "~*"
-            | "allkeys"
-            | "&*"
-            | "allchannels"
-            | "+@all"
-            | "allcommands"
-            | "sanitize-payload"
-            | "skip-sanitize-payload" => {}
-            "nopass" | "resetpass" => password = Some(String::new()),
-            _ if r.starts_with('>') && password.as_deref().is_none_or(str::is_empty) => {
-                password = Some(r[1..].to_string())
+            "on" => on = true,
+            "~*" | "allkeys" => keys = true,
+            "&*" | "allchannels" => channels = true,
+            "+@all" | "allcommands" => commands = true,
+            "sanitize-payload" | "skip-sanitize-payload" => {}
+            "nopass" => password = Password::None,
+            _ if r.starts_with('>') && matches!(password, Password::Unset | Password::None) => {
+                password = Password::Clear(r[1..].to_string())
             }
-            _ if r.starts_with('#') => return Err("hashed ACL passwords are not supported yet".into()),
+            _ if r.starts_with('#') && matches!(password, Password::Unset | Password::None) => {
+                password = Password::Hash(r[1..].to_ascii_lowercase())
+            }
             _ => return Err(format!("ACL rule '{r}' is not supported yet (the default user has full access)")),
         }
     }
-    if let Some(p) = password {
-        let idx = table::find("requirepass").expect("requirepass is a parameter");
-        cfg.apply_line(idx, &[p.as_str()], false)?;
+    if !(on && keys && channels && commands) {
+        return Err(
+            "the default user must be 'on' with '~*', '&*' and '+@all' (ACL restrictions are not supported yet)".into(),
+        );
     }
-    Ok(())
+    let requirepass = match password {
+        Password::Unset => return Err("the default user needs 'nopass' or a password".into()),
+        Password::None => String::new(),
+        Password::Clear(p) => p,
+        Password::Hash(h) => {
+            use sha2::Digest;
+            let current = cfg.requirepass.clone();
+            let hex: String = sha2::Sha256::digest(current.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+            if current.is_empty() || hex != h {
+                return Err("hashed ACL passwords are not supported yet (unless they are requirepass's)".into());
+            }
+            current
+        }
+    };
+    let idx = table::find("requirepass").expect("requirepass is a parameter");
+    cfg.apply_line(idx, &[requirepass.as_str()], false)
 }
 
 /// Applies config text to `cfg` (Redis's `loadServerConfigFromString`).
-pub fn apply_text(cfg: &mut Config, text: &str, depth: usize) -> Result<(), Fatal> {
+///
+/// `user` lines are collected in `users` (line number, line, arguments):
+/// like Redis, they apply once everything else is read.
+pub fn apply_text(
+    cfg: &mut Config,
+    text: &str,
+    depth: usize,
+    users: &mut Vec<(usize, String, Vec<String>)>,
+) -> Result<(), Fatal> {
     let mut first_save = true;
     for (i, raw) in text.split('\n').enumerate() {
         let line = raw.trim_matches([' ', '\t', '\r', '\n']);
@@ -136,7 +168,7 @@ pub fn apply_text(cfg: &mut Config, text: &str, depth: usize) -> Result<(), Fata
             continue;
         }
         if name == "user" && words.len() >= 2 {
-            default_user(cfg, &words[1..]).map_err(|e| fail(&e))?;
+            users.push((i + 1, line.to_string(), words[1..].to_vec()));
             continue;
         }
         if DEPRECATED.contains(&name.as_str()) && words.len() == 2 {
@@ -147,7 +179,7 @@ pub fn apply_text(cfg: &mut Config, text: &str, depth: usize) -> Result<(), Fata
                 return Err(fail("include nesting too deep"));
             }
             let inc = read_include(&words[1]).map_err(|e| Fatal { at: None, reason: e })?;
-            apply_text(cfg, &inc, depth + 1)?;
+            apply_text(cfg, &inc, depth + 1, users)?;
             continue;
         }
         return Err(fail("Bad directive or wrong number of arguments"));
@@ -171,7 +203,11 @@ pub fn load(file: Option<&Path>, stdin: Option<String>, options: &str) -> Result
     text.push('\n');
     text.push_str(options);
     let mut cfg = Config::new();
-    apply_text(&mut cfg, &text, 0)?;
+    let mut users = Vec::new();
+    apply_text(&mut cfg, &text, 0, &mut users)?;
+    for (n, line, rule) in users {
+        default_user(&mut cfg, &rule).map_err(|reason| Fatal { at: Some((n, line)), reason })?;
+    }
     if let Some((name, value, why)) = cfg.first_unsupported() {
         return Err(Fatal { at: None, reason: format!("'{name} {value}': {why}") });
     }
@@ -194,12 +230,20 @@ mod tests {
     fn the_default_user_line_redis_rewrites_loads() {
         let c = load(None, Some("user default on nopass ~* &* +@all\n".into()), "").unwrap();
         assert_eq!(c.requirepass, "");
-        let c = load(None, Some("requirepass a\nuser default on >b ~* &* +@all\n".into()), "").unwrap();
+        // Applied after the rest, whatever the order, as in Redis.
+        let c = load(None, Some("user default on >b ~* &* +@all\nrequirepass a\n".into()), "").unwrap();
         assert_eq!(c.requirepass, "b");
+        // What Redis's CONFIG REWRITE writes with requirepass foo.
+        let hashed = "requirepass \"foo\"\nuser default on #2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae ~* &* +@all\n";
+        assert_eq!(load(None, Some(hashed.into()), "").unwrap().requirepass, "foo");
         for (line, why) in [
             ("user alice on nopass ~* +@all", "other than 'default'"),
-            ("user default on #2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae", "hashed"),
-            ("user default on nopass ~app:* +@all", "'~app:*' is not supported"),
+            ("user default on #2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae ~* &* +@all", "hashed"),
+            ("user default on nopass ~app:* &* +@all", "'~app:*' is not supported"),
+            ("user default on nopass ~* +@all", "must be 'on'"),
+            ("user default nopass ~* &* +@all", "must be 'on'"),
+            ("user default on resetpass ~* &* +@all", "'resetpass' is not supported"),
+            ("user default on ~* &* +@all", "needs 'nopass' or a password"),
         ] {
             let e = load(None, Some(format!("{line}\n")), "").unwrap_err();
             assert!(e.reason.contains(why), "{line}: {}", e.reason);

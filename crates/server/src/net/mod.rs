@@ -37,6 +37,8 @@ pub struct Shared {
     stop: Mutex<mpsc::Sender<Stop>>,
     /// The running script, readable while it holds the engine.
     running: Arc<ferrokv_engine::script::busy::Running>,
+    /// A signal's shutdown is under way (a second SIGINT exits at once).
+    signalled: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -202,31 +204,60 @@ async fn cron(shared: Arc<Shared>) {
     }
 }
 
-async fn signals(shared: Arc<Shared>) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        return;
-    };
+/// SIGTERM and SIGINT, caught from before the server listens (so a signal
+/// right after start-up still shuts it down as configured), with the
+/// runtime that delivers them.
+pub struct Signals {
+    rt: tokio::runtime::Runtime,
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers.
+    pub fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let _entered = rt.enter();
+        let (term, int) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
+        Ok(Signals { rt, term, int })
+    }
+}
+
+async fn signals(shared: Arc<Shared>, mut term: tokio::signal::unix::Signal, mut int: tokio::signal::unix::Signal) {
+    use std::sync::atomic::Ordering;
     // Every signal counts: one whose final snapshot failed leaves the
     // server running.
     loop {
         let name = tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = int.recv() => "SIGINT",
+            Some(_) = term.recv() => "SIGTERM",
+            Some(_) = int.recv() => "SIGINT",
+            else => return,
         };
+        // Ctrl+C twice: the user wants out now, as in Redis.
+        if name == "SIGINT" && shared.signalled.swap(true, Ordering::SeqCst) {
+            crate::warning!("You insist... exiting now.");
+            std::process::exit(1);
+        }
+        shared.signalled.store(true, Ordering::SeqCst);
         shared.signal(name);
     }
 }
 
 /// Starts the workers and blocks until a shutdown is requested.
-pub fn run(state: State, listeners: Vec<std::net::TcpListener>, threads: usize) -> Stop {
+pub fn run(state: State, listeners: Vec<std::net::TcpListener>, threads: usize, sig: Signals) -> Stop {
     /// Redis's main thread gets the usual 8 MiB; the deepest legal Lua
     /// library call needs a few, so workers get room to spare.
     const WORKER_STACK: usize = 32 << 20;
     let (tx, rx) = mpsc::channel();
     ferrokv_engine::script::busy::set_handler(worker::serve_while_busy);
     let running = state.running.clone();
-    let shared = Arc::new(Shared { state: parking_lot::Mutex::new(state), stop: Mutex::new(tx), running });
+    let shared = Arc::new(Shared {
+        state: parking_lot::Mutex::new(state),
+        stop: Mutex::new(tx),
+        running,
+        signalled: std::sync::atomic::AtomicBool::new(false),
+    });
     for w in 0..threads.max(1) {
         let shared = shared.clone();
         let ls: Vec<std::net::TcpListener> = listeners.iter().map(|l| l.try_clone().expect("clone listener")).collect();
@@ -244,16 +275,18 @@ pub fn run(state: State, listeners: Vec<std::net::TcpListener>, threads: usize) 
     std::thread::Builder::new()
         .name("ferrokv-cron".into())
         .spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+            let Signals { rt, term, int } = sig;
             rt.block_on(async move {
-                tokio::spawn(signals(bg.clone()));
+                tokio::spawn(signals(bg.clone(), term, int));
                 cron(bg).await;
             });
         })
         .expect("spawn cron thread");
     loop {
         match rx.recv() {
-            Ok(Stop::Signal(name)) if !on_signal(&shared, name) => {}
+            Ok(Stop::Signal(name)) if !on_signal(&shared, name) => {
+                shared.signalled.store(false, std::sync::atomic::Ordering::SeqCst);
+            }
             Ok(stop) => return stop,
             Err(_) => return Stop::Signal("channel closed"),
         }
@@ -266,24 +299,13 @@ pub fn run(state: State, listeners: Vec<std::net::TcpListener>, threads: usize) 
 fn on_signal(shared: &Shared, name: &'static str) -> bool {
     use ferrokv_engine::config::{shutdown_flag, Value};
     let param = if name == "SIGINT" { "shutdown-on-sigint" } else { "shutdown-on-sigterm" };
+    crate::warning!("Received {name} scheduling shutdown...");
+    // Waits for a running script or command, as Redis's cron does.
     let mut st = shared.lock();
     let flags = match st.cfg.get(param) {
         Value::Int(bits) => *bits,
         _ => 0,
     };
-    crate::warning!("Received {name} scheduling shutdown...");
-    crate::warning!("User requested shutdown...");
-    if flags & shutdown_flag::SAVE == 0 {
-        return true;
-    }
-    crate::notice!("Saving the final RDB snapshot before exiting.");
-    if st.save(unix_ms()).is_ok() {
-        return true;
-    }
-    if flags & shutdown_flag::FORCE != 0 {
-        crate::warning!("Error trying to save the DB. Exit anyway.");
-        return true;
-    }
-    crate::warning!("Error trying to save the DB, can't exit.");
-    false
+    let force = flags & shutdown_flag::FORCE != 0;
+    st.prepare_shutdown(flags & shutdown_flag::SAVE != 0, force, unix_ms())
 }

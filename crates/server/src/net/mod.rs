@@ -272,14 +272,21 @@ pub fn run(state: State, listeners: Vec<std::net::TcpListener>, threads: usize, 
     }
     drop(listeners);
     let bg = shared.clone();
+    let sig_shared = shared.clone();
+    // Signals get a thread of their own: cron blocks on the engine lock
+    // while a script runs, and a second SIGINT must still get through.
+    std::thread::Builder::new()
+        .name("ferrokv-signals".into())
+        .spawn(move || {
+            let Signals { rt, term, int } = sig;
+            rt.block_on(signals(sig_shared, term, int));
+        })
+        .expect("spawn signal thread");
     std::thread::Builder::new()
         .name("ferrokv-cron".into())
         .spawn(move || {
-            let Signals { rt, term, int } = sig;
-            rt.block_on(async move {
-                tokio::spawn(signals(bg.clone(), term, int));
-                cron(bg).await;
-            });
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+            rt.block_on(cron(bg));
         })
         .expect("spawn cron thread");
     loop {

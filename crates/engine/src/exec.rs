@@ -116,8 +116,8 @@ pub fn redacted<'a>(cmd: &Command, argv: &[&'a [u8]], requirepass: &str) -> Opti
         "hello" => secret = crate::cmd::conn::hello_secrets(requirepass, argv),
         "config|set" if argv.len().is_multiple_of(2) => {
             for j in (2..argv.len()).step_by(2) {
-                let name = argv[j];
-                if [&b"requirepass"[..], b"masterauth", b"masteruser"].iter().any(|s| name.eq_ignore_ascii_case(s)) {
+                let param = std::str::from_utf8(argv[j]).ok().and_then(crate::config::find);
+                if param.is_some_and(|i| crate::config::PARAMS[i].flags & crate::config::pflag::SENSITIVE != 0) {
                     secret.push(j + 1);
                 }
             }

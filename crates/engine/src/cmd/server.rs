@@ -313,15 +313,20 @@ fn config_set(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
     let mut parsed = Vec::with_capacity(pairs.len());
     for ((name, value), &i) in pairs.iter().zip(&idxs) {
         let v = text(value);
-        let words: Vec<&str> =
-            if PARAMS[i].flags & pflag::MULTI_ARG != 0 { v.split_whitespace().collect() } else { vec![v.as_str()] };
+        // Redis splits a several-word value on single spaces, so an empty
+        // value is no words and doubled spaces make empty ones.
+        let words: Vec<&str> = match PARAMS[i].flags & pflag::MULTI_ARG != 0 {
+            true if v.is_empty() => Vec::new(),
+            true => v.split(' ').collect(),
+            false => vec![v.as_str()],
+        };
         match ctx.st.cfg.parse(i, &words) {
             Ok(val) => parsed.push((i, val)),
             Err(reason) => return Err(set_failed(name, &reason)),
         }
     }
     for (i, val) in parsed {
-        ctx.st.cfg.set(i, val);
+        ctx.st.cfg.set_at_runtime(i, val);
     }
     let max = ctx.st.cfg.slowlog_max_len;
     ctx.st.slowlog.trim(max);

@@ -26,6 +26,9 @@ pub enum Kind {
     Int(i64, i64),
     /// A memory amount with optional unit (`1gb`, `100mb`, `4k`), in a range.
     Mem(i64, i64),
+    /// A memory amount from 0 to 2^64-1 (Redis's unsigned long long ones),
+    /// stored as the same 64 bits.
+    UMem,
     /// One of fixed names.
     Enum(&'static [&'static str]),
     /// Free text.
@@ -145,7 +148,7 @@ pub static PARAMS: &[Param] = &[
     p("protected-mode", Kind::Bool, "yes", 0),
     p("requirepass", Kind::Str, "", EMPTY_IS_UNSET | SENSITIVE),
     p("hz", Kind::Int(0, i32::MAX as i64), "10", 0),
-    p("maxmemory", Kind::Mem(0, MAXI), "0", 0),
+    p("maxmemory", Kind::UMem, "0", 0),
     p("maxmemory-policy", Kind::Enum(MAXMEMORY_POLICIES), "noeviction", 0),
     p("maxmemory-samples", Kind::Int(1, i32::MAX as i64), "5", 0),
     p("lfu-log-factor", Kind::Int(0, i32::MAX as i64), "10", 0),
@@ -222,7 +225,7 @@ pub static PARAMS: &[Param] = &[
     p("cluster-announce-port", Kind::Int(0, 65535), "0", 0),
     p("cluster-announce-tls-port", Kind::Int(0, 65535), "0", 0),
     p("cluster-config-file", Kind::Str, "nodes.conf", IMMUTABLE),
-    p("cluster-link-sendbuf-limit", Kind::Mem(0, MAXI), "0", 0),
+    p("cluster-link-sendbuf-limit", Kind::UMem, "0", 0),
     p("cluster-migration-barrier", Kind::Int(0, i32::MAX as i64), "1", 0),
     p("cluster-node-timeout", Kind::Int(0, MAXI), "15000", 0),
     p("cluster-port", Kind::Int(0, 65535), "0", IMMUTABLE),
@@ -349,9 +352,9 @@ pub enum Value {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ObufLimit {
     /// Disconnect as soon as the buffer exceeds this (0 = no limit).
-    pub hard: i64,
+    pub hard: u64,
     /// Disconnect when the buffer stays above this for `soft_secs`.
-    pub soft: i64,
+    pub soft: u64,
     /// Seconds above `soft` that are tolerated.
     pub soft_secs: i64,
 }
@@ -359,27 +362,73 @@ pub struct ObufLimit {
 /// Why a value was refused; the text after `- ` in Redis's CONFIG SET error.
 pub type Reason = String;
 
-/// Parses a memory amount like Redis's `memtoull`.
-pub fn parse_memory(s: &str) -> Option<i64> {
-    let lower = s.to_ascii_lowercase();
-    let (digits, mul): (&str, u64) = [
-        ("gb", 1u64 << 30),
-        ("mb", 1 << 20),
-        ("kb", 1 << 10),
-        ("g", 1_000_000_000),
-        ("m", 1_000_000),
-        ("k", 1000),
-        ("b", 1),
-    ]
-    .iter()
-    .find_map(|(suf, m)| lower.strip_suffix(suf).map(|d| (d, *m)))
-    .unwrap_or((lower.as_str(), 1));
-    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+/// Parses a memory amount as Redis's `memtoull` does: digits (none reads
+/// as 0, so `""` and `"kb"` are 0) and an optional unit; `strtoull`
+/// saturates on overflow and the unit's multiplication wraps, so the
+/// caller's range check sees what Redis's does.
+pub fn parse_memory(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    let ndigits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let mul: u64 = match s[ndigits..].to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1 << 10,
+        "m" => 1_000_000,
+        "mb" => 1 << 20,
+        "g" => 1_000_000_000,
+        "gb" => 1 << 30,
+        _ => return None,
+    };
+    // Redis copies the digits into a 128-byte buffer first.
+    if ndigits >= 128 {
         return None;
     }
-    // strtoull saturates on overflow; so does the multiplication in Redis.
-    let n: u64 = digits.parse().unwrap_or(u64::MAX);
-    Some(n.saturating_mul(mul).min(i64::MAX as u64) as i64)
+    let n = b[..ndigits].iter().fold(0u64, |n, c| n.saturating_mul(10).saturating_add(u64::from(c - b'0')));
+    Some(n.wrapping_mul(mul))
+}
+
+/// libc's `strtoll` where Redis requires it to read the whole text: leading
+/// blanks and a sign are allowed, an empty text reads as 0 (no conversion
+/// leaves the end pointer on the terminator), overflow saturates.
+fn strtoll_whole(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let blanks = b.iter().take_while(|&&c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')).count();
+    let mut rest = &b[blanks..];
+    let neg = rest.first() == Some(&b'-');
+    if matches!(rest.first(), Some(b'+' | b'-')) {
+        rest = &rest[1..];
+    }
+    if rest.is_empty() {
+        return b.is_empty().then_some(0);
+    }
+    if !rest.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mag = rest.iter().fold(0i128, |n, c| (n * 10 + i128::from(c - b'0')).min(1 << 64));
+    let v = if neg { -mag } else { mag };
+    Some(v.clamp(i64::MIN.into(), i64::MAX.into()) as i64)
+}
+
+/// How Redis prints a percentile: `%f` with trailing zeros trimmed.
+pub(crate) fn format_percentile(f: f64) -> String {
+    let s = format!("{f:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// `maxmemory-clients`: bytes, or a percentage of maxmemory (negative, as
+/// Redis stores it).
+fn maxmemory_clients(s: &str) -> Result<i64, Reason> {
+    let v = match parse_memory(s) {
+        Some(m) => m as i64,
+        None => match s.strip_suffix('%').filter(|p| !p.is_empty()).and_then(|p| parse_i64(p.as_bytes())) {
+            Some(p) if p >= 0 => -p,
+            _ => return Err("argument must be a memory or percent value".into()),
+        },
+    };
+    if v < -100 {
+        return Err("percentage argument must be less or equal to 100".into());
+    }
+    Ok(v)
 }
 
 fn parse_value(param: &Param, words: &[&str]) -> Result<Value, Reason> {
@@ -404,11 +453,17 @@ fn parse_value(param: &Param, words: &[&str]) -> Result<Value, Reason> {
             Ok(Value::Int(v))
         }
         Kind::Mem(min, max) => {
-            let v = parse_memory(one()?).ok_or_else(|| "argument must be a memory value".to_string())?;
+            // Read into a signed long long, as Redis does.
+            let v = parse_memory(one()?).ok_or_else(|| "argument must be a memory value".to_string())? as i64;
             if v < min || v > max {
                 return Err(format!("argument must be between {min} and {max} inclusive"));
             }
             Ok(Value::Int(v))
+        }
+        // Unsigned up to 2^64-1 in Redis: kept as the same 64 bits.
+        Kind::UMem => {
+            let v = parse_memory(one()?).ok_or_else(|| "argument must be a memory value".to_string())?;
+            Ok(Value::Int(v as i64))
         }
         Kind::Enum(names) => {
             let w = one()?;
@@ -427,10 +482,41 @@ fn parse_value(param: &Param, words: &[&str]) -> Result<Value, Reason> {
         Kind::Words if param.name == "replicaof" && words.join(" ").eq_ignore_ascii_case("no one") => {
             Ok(Value::Str(String::new()))
         }
+        Kind::Words if param.name == "latency-tracking-info-percentiles" => {
+            // A single empty word is no percentiles at all.
+            let words = if words == [""] { &[][..] } else { words };
+            let mut out = Vec::with_capacity(words.len());
+            for w in words {
+                let p = crate::types::zset::parse_score(w.as_bytes())
+                    .ok_or_else(|| "Invalid latency-tracking-info-percentiles parameters".to_string())?;
+                if !(0.0..=100.0).contains(&p) {
+                    return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
+                }
+                out.push(format_percentile(p));
+            }
+            Ok(Value::Str(out.join(" ")))
+        }
+        Kind::Words if param.name == "oom-score-adj-values" => {
+            if words.len() != 3 {
+                return Err("wrong number of arguments".into());
+            }
+            let mut out = Vec::with_capacity(3);
+            for w in words {
+                match strtoll_whole(w) {
+                    Some(v) if (-2000..=2000).contains(&v) => out.push(v.to_string()),
+                    _ => return Err("Invalid oom-score-adj-values, elements must be between -2000 and 2000.".into()),
+                }
+            }
+            Ok(Value::Str(out.join(" ")))
+        }
+        // Kept as Redis prints it: bytes, or a percentage.
+        Kind::Words if param.name == "maxmemory-clients" => {
+            let v = maxmemory_clients(one()?)?;
+            Ok(Value::Str(if v < 0 { format!("{}%", -v) } else { v.to_string() }))
+        }
         Kind::Bind | Kind::Words => Ok(Value::Str(words.join(" "))),
         Kind::Flags(names) => {
             let mut bits = 0i64;
-            let words: Vec<&str> = words.iter().flat_map(|w| w.split_whitespace()).collect();
             if words.is_empty() {
                 return Err(format!("argument(s) must be one of the following: {}", names.join(", ")));
             }
@@ -449,13 +535,14 @@ fn parse_value(param: &Param, words: &[&str]) -> Result<Value, Reason> {
             Err(_) => Err("argument couldn't be parsed into an integer".into()),
         },
         Kind::Save => {
-            let words: Vec<&str> = words.iter().flat_map(|w| w.split_whitespace()).collect();
+            // A single empty word (`save ""`) is no save points.
+            let words = if words == [""] { &[][..] } else { words };
             if !words.len().is_multiple_of(2) {
                 return Err("Invalid save parameters".into());
             }
             let mut pairs = Vec::new();
             for c in words.chunks(2) {
-                match (parse_i64(c[0].as_bytes()), parse_i64(c[1].as_bytes())) {
+                match (strtoll_whole(c[0]), strtoll_whole(c[1])) {
                     (Some(s), Some(n)) if s >= 1 && n >= 0 => pairs.push((s, n)),
                     _ => return Err("Invalid save parameters".into()),
                 }
@@ -469,9 +556,9 @@ fn parse_value(param: &Param, words: &[&str]) -> Result<Value, Reason> {
 }
 
 /// Parses `client-output-buffer-limit` words on top of the current limits.
+/// No words at all change nothing, as in Redis.
 fn parse_cobl(current: &[ObufLimit; 3], words: &[&str]) -> Result<Value, Reason> {
-    let words: Vec<&str> = words.iter().flat_map(|w| w.split_whitespace()).collect();
-    if !words.len().is_multiple_of(4) || words.is_empty() {
+    if !words.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     let mut out = *current;
@@ -482,8 +569,9 @@ fn parse_cobl(current: &[ObufLimit; 3], words: &[&str]) -> Result<Value, Reason>
             "pubsub" => 2,
             _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
         };
-        let (Some(hard), Some(soft), Some(secs)) = (parse_memory(c[1]), parse_memory(c[2]), parse_i64(c[3].as_bytes()))
-        else {
+        // The seconds are read into a C int.
+        let secs = strtoll_whole(c[3]).map(|s| i64::from(s as i32));
+        let (Some(hard), Some(soft), Some(secs)) = (parse_memory(c[1]), parse_memory(c[2]), secs) else {
             return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
         };
         if secs < 0 {
@@ -511,9 +599,7 @@ fn unsupported(param: &Param, v: &Value) -> Result<(), Reason> {
         ("syslog-enabled", Value::Bool(true)) => Err("logging to syslog is not supported yet".into()),
         ("rdbchecksum", Value::Bool(false)) => Err("RDB files are always written with a checksum".into()),
         ("list-compress-depth", Value::Int(n)) if *n != 0 => Err("list compression is not supported yet".into()),
-        ("maxmemory-clients", Value::Str(s)) if !matches!(maxmemory_clients(s), Some(0) | None) => {
-            Err("client eviction is not supported yet".into())
-        }
+        ("maxmemory-clients", Value::Str(s)) if s != "0" => Err("client eviction is not supported yet".into()),
         ("use-exit-on-panic", Value::Bool(true)) => Err("ferrokv always aborts on a crash".into()),
         ("rdb-key-save-delay" | "key-load-delay", Value::Int(n)) if *n != 0 => {
             Err("loading and saving delays are not supported".into())
@@ -531,48 +617,17 @@ fn unsupported(param: &Param, v: &Value) -> Result<(), Reason> {
     }
 }
 
-/// `maxmemory-clients`: bytes, or a percentage of maxmemory.
-fn maxmemory_clients(s: &str) -> Option<i64> {
-    match s.strip_suffix('%') {
-        Some(p) => parse_i64(p.as_bytes()).filter(|p| (0..=100).contains(p)),
-        None => parse_memory(s),
-    }
-}
-
 /// Redis's own checks of a value beyond its type.
 fn validate(param: &Param, v: &Value) -> Result<(), Reason> {
     match (param.name, v) {
-        ("maxmemory-clients", Value::Str(s)) if maxmemory_clients(s).is_none() => {
-            Err("argument must be a memory or percent value".into())
-        }
         ("shutdown-on-sigint" | "shutdown-on-sigterm", Value::Int(bits)) => {
             if bits & shutdown_flag::SAVE != 0 && bits & shutdown_flag::NOSAVE != 0 {
                 return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
             }
             Ok(())
         }
-        ("oom-score-adj-values", Value::Str(s)) => {
-            let vals: Vec<Option<i64>> = s.split_whitespace().map(|w| parse_i64(w.as_bytes())).collect();
-            if vals.len() != 3 {
-                return Err("wrong number of arguments".into());
-            }
-            if vals.iter().any(|v| !v.is_some_and(|v| (-2000..=2000).contains(&v))) {
-                return Err("Invalid oom-score-adj-values, elements must be between -2000 and 2000.".into());
-            }
-            Ok(())
-        }
-        ("latency-tracking-info-percentiles", Value::Str(s)) => {
-            for w in s.split_whitespace() {
-                match w.parse::<f64>() {
-                    Ok(p) if p.is_nan() => return Err("Invalid latency-tracking-info-percentiles parameters".into()),
-                    Ok(p) if !(0.0..=100.0).contains(&p) => {
-                        return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into())
-                    }
-                    Ok(_) => {}
-                    Err(_) => return Err("Invalid latency-tracking-info-percentiles parameters".into()),
-                }
-            }
-            Ok(())
+        ("proc-title-template", Value::Str(t)) if !valid_title_template(t) => {
+            Err("template format is invalid or contains unknown variables".into())
         }
         ("dbfilename", Value::Str(s)) if s.contains('/') => Err("dbfilename can't be a path, just a filename".into()),
         ("cluster-announce-hostname", Value::Str(s))
@@ -582,6 +637,32 @@ fn validate(param: &Param, v: &Value) -> Result<(), Reason> {
         }
         _ => Ok(()),
     }
+}
+
+/// Redis's `validateProcTitleTemplate`: every `{variable}` is known (`{{`
+/// is a brace) and the expansion, with an empty title, is not blank.
+fn valid_title_template(t: &str) -> bool {
+    let mut out = String::new();
+    let mut rest = t;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        rest = &rest[open + 1..];
+        if let Some(r) = rest.strip_prefix('{') {
+            out.push('{');
+            rest = r;
+            continue;
+        }
+        let Some(close) = rest.find('}') else { return false };
+        // Values that are never empty stand for themselves.
+        match &rest[..close] {
+            "title" | "server-mode" | "unixsocket" => {}
+            "listen-addr" | "config-file" | "port" | "tls-port" => out.push('x'),
+            _ => return false,
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    !out.trim_matches(' ').is_empty()
 }
 
 fn format_value(param: &Param, v: &Value) -> String {
@@ -594,6 +675,7 @@ fn format_value(param: &Param, v: &Value) -> String {
             let set = names[1..].iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0);
             set.map(|(_, n)| *n).collect::<Vec<_>>().join(" ")
         }
+        (Kind::UMem, Value::Int(i)) => (*i as u64).to_string(),
         (_, Value::Int(i)) => i.to_string(),
         (Kind::Enum(names), Value::Enum(i)) => names[*i].to_string(),
         (_, Value::Str(s)) => s.clone(),
@@ -787,7 +869,8 @@ impl Config {
         self.hz = self.int("hz").clamp(1, 500);
         self.maxclients = self.int("maxclients");
         self.timeout = self.int("timeout");
-        self.maxmemory = self.int("maxmemory");
+        // Beyond i64::MAX is as good as no limit.
+        self.maxmemory = (self.int("maxmemory") as u64).min(i64::MAX as u64) as i64;
         self.databases = self.int("databases") as usize;
         self.active_expire_effort = self.int("active-expire-effort");
         self.enable_debug = self.enum_idx("enable-debug-command");
@@ -863,6 +946,16 @@ impl Config {
     pub fn set(&mut self, idx: usize, v: Value) {
         self.values[idx] = v;
         self.refresh();
+    }
+
+    /// Applies a value given by CONFIG SET, with what Redis's apply step
+    /// does to it there (and not when a file is read).
+    pub fn set_at_runtime(&mut self, idx: usize, mut v: Value) {
+        // resizeReplicationBacklog's floor.
+        if let ("repl-backlog-size", Value::Int(n)) = (PARAMS[idx].name, &mut v) {
+            *n = (*n).max(16 * 1024);
+        }
+        self.set(idx, v);
     }
 
     /// Applies one config-file line: `save` lines accumulate while the file
@@ -947,7 +1040,34 @@ mod tests {
         assert_eq!(parse_memory("-1"), None);
         assert_eq!(parse_memory("+5"), None);
         assert_eq!(parse_memory("1tb"), None);
-        assert_eq!(parse_memory("18446744073709551616"), Some(i64::MAX));
+        // As memtoull: no digits read as 0, overflow saturates, units wrap.
+        assert_eq!(parse_memory(""), Some(0));
+        assert_eq!(parse_memory("kb"), Some(0));
+        assert_eq!(parse_memory("18446744073709551616"), Some(u64::MAX));
+        assert_eq!(parse_memory("18446744073709551615kb"), Some(u64::MAX.wrapping_mul(1024)));
+        assert_eq!(parse_memory(&"1".repeat(128)), None);
+    }
+
+    #[test]
+    fn strtoll_reads_the_whole_text_as_libc() {
+        assert_eq!(strtoll_whole(""), Some(0));
+        assert_eq!(strtoll_whole(" +5"), Some(5));
+        assert_eq!(strtoll_whole("-7"), Some(-7));
+        assert_eq!(strtoll_whole(" "), None);
+        assert_eq!(strtoll_whole("+"), None);
+        assert_eq!(strtoll_whole("5 "), None);
+        assert_eq!(strtoll_whole("99999999999999999999"), Some(i64::MAX));
+        assert_eq!(strtoll_whole("-99999999999999999999"), Some(i64::MIN));
+    }
+
+    #[test]
+    fn title_templates() {
+        assert!(valid_title_template("{title} {listen-addr} {server-mode}"));
+        assert!(valid_title_template("x{{"));
+        assert!(!valid_title_template(""));
+        assert!(!valid_title_template("{title} {server-mode}"));
+        assert!(!valid_title_template("{nope}"));
+        assert!(!valid_title_template("{port"));
     }
 
     #[test]

@@ -120,10 +120,10 @@ impl State {
 }
 
 /// `bytes` as Redis writes a memory amount: in gb, mb or kb when exact.
-fn memory(bytes: i64) -> String {
-    const UNITS: [(i64, &str); 3] = [(1 << 30, "gb"), (1 << 20, "mb"), (1 << 10, "kb")];
+fn memory(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "gb"), (1 << 20, "mb"), (1 << 10, "kb")];
     for (unit, suffix) in UNITS {
-        if bytes != 0 && bytes % unit == 0 {
+        if bytes != 0 && bytes.is_multiple_of(unit) {
             return format!("{}{suffix}", bytes / unit);
         }
     }
@@ -134,13 +134,6 @@ fn quoted(s: &str) -> String {
     let mut v = Vec::new();
     crate::util::push_repr(&mut v, s.as_bytes());
     String::from_utf8_lossy(&v).into_owned()
-}
-
-/// `%f` with trailing zeros trimmed, as Redis writes percentiles.
-fn percentile(w: &str) -> String {
-    let f: f64 = w.parse().unwrap_or(0.0);
-    let s = format!("{f:.6}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// The new content of the config file whose old content is `old`.
@@ -172,7 +165,9 @@ pub fn rewrite(cfg: &Config, old: &[u8]) -> Vec<u8> {
             (Kind::Bind, Value::Str(s)) if s.is_empty() => st.line(name, format!("{name} \"\""), true),
             (Kind::Bind, Value::Str(s)) => st.line(name, format!("{name} {s}"), true),
             (Kind::Notify, Value::Int(_)) => st.line(name, format!("{name} {}", quoted(&cfg.format(i))), differs),
-            (Kind::Mem(..), Value::Int(n)) => st.line(name, format!("{name} {}", memory(*n)), differs),
+            (Kind::Mem(..) | Kind::UMem, Value::Int(n)) => {
+                st.line(name, format!("{name} {}", memory(*n as u64)), differs)
+            }
             (Kind::Str, Value::Str(s)) if s.is_empty() && p.flags & super::pflag::EMPTY_IS_UNSET != 0 => {
                 st.processed(name)
             }
@@ -180,10 +175,7 @@ pub fn rewrite(cfg: &Config, old: &[u8]) -> Vec<u8> {
             (Kind::Words, Value::Str(s)) => match name {
                 "replicaof" if s.is_empty() => st.processed(name),
                 "latency-tracking-info-percentiles" if s.is_empty() => st.line(name, format!("{name} \"\""), true),
-                "latency-tracking-info-percentiles" => {
-                    let ps: Vec<String> = s.split_whitespace().map(percentile).collect();
-                    st.line(name, format!("{name} {}", ps.join(" ")), true)
-                }
+                "latency-tracking-info-percentiles" => st.line(name, format!("{name} {s}"), true),
                 "maxmemory-clients" if !s.ends_with('%') => {
                     let bytes = super::parse_memory(s).unwrap_or(0);
                     st.line(name, format!("{name} {}", memory(bytes)), differs)
@@ -266,8 +258,8 @@ mod tests {
         assert_eq!(memory(3 << 30), "3gb");
         assert_eq!(memory(1536), "1536");
         assert_eq!(memory(2048), "2kb");
-        assert_eq!(percentile("99.90"), "99.9");
-        assert_eq!(percentile("50"), "50");
+        assert_eq!(super::super::format_percentile(99.9), "99.9");
+        assert_eq!(super::super::format_percentile(50.0), "50");
         let mut cfg = Config::new();
         set(&mut cfg, "save", &["60", "5"]);
         set(&mut cfg, "maxmemory-clients", &["10%"]);

@@ -155,8 +155,12 @@ pub fn apply_text(
             if !multi && words.len() != 2 {
                 return Err(fail("wrong number of arguments"));
             }
+            // One non-empty argument of a several-word parameter is split
+            // as a line is (`--save "900 1"`), as in Redis.
+            let split;
             let values: Vec<&str> = if multi && words.len() == 2 && !words[1].is_empty() {
-                words[1].split_whitespace().collect()
+                split = split_line(&words[1]).unwrap_or_default();
+                split.iter().map(String::as_str).collect()
             } else {
                 words[1..].iter().map(String::as_str).collect()
             };

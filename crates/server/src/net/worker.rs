@@ -586,7 +586,7 @@ fn run_locked(st: &mut State, c: &mut Conn, slot: usize, now: i64, timers: &mut 
     // exceeded for its seconds without a break.
     let class = if c.client.has(PUBSUB) { 2 } else { 0 };
     let limit = st.cfg.obuf_limits[class];
-    let pending = (c.out.buf.len() - c.wpos) as i64;
+    let pending = (c.out.buf.len() - c.wpos) as u64;
     let soft_over = limit.soft > 0 && pending >= limit.soft;
     let soft_started = soft_over && c.soft_limit_since == 0;
     if !soft_over {

@@ -54,6 +54,9 @@ const SCRIPTS: &[&str] = &[
     "redis.setresp(3) return redis.call('zscore','nokey','a')",
     "redis.call('zadd','z','1.5','a') redis.setresp(3) return redis.call('zscore','z','a')",
     "return {double=1.5}",
+    // Map and set replies whose keys are -0 and numbers near zero.
+    "return {map={[1e-20]='a', [-0]=2^-60, b=1e-300}}",
+    "return {set={[2^-60]=true, x=true}}",
     "local ok, e = pcall(function() return redis.call('lpush','k','a') end) return {tostring(ok), e}",
     "local t = redis.call('ping') return t.ok",
     "return redis.setresp(4)",

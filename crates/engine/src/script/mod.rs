@@ -12,6 +12,7 @@
 pub mod busy;
 pub mod functions;
 mod libs;
+mod pairs;
 
 use std::collections::HashMap;
 
@@ -24,6 +25,7 @@ use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{self, Resolved};
 use crate::state::State;
+use pairs::Pairs;
 
 /// `NOSCRIPT` for an unknown sha.
 pub const NOSCRIPT: CmdError = CmdError::fixed("NOSCRIPT No matching script. Please use EVAL.");
@@ -304,6 +306,8 @@ impl Interp {
             .set_name("@redis_prelude")
             .call((allowed.clone(), last_err, kind.source(), load_redis.clone()))?;
         lua.set_named_registry_value(libs::ARGNUM, argnum)?;
+        let walk: Function = lua.load(pairs::WALK_LUA).set_name("@redis_walk").eval()?;
+        lua.set_named_registry_value(pairs::WALK, walk)?;
         Ok(Interp { lua, kind, allowed, env, runner, set_loading, load_redis, funcs: HashMap::new() })
     }
 
@@ -816,7 +820,8 @@ fn run(
         let resp = run.borrow().resp;
         // Convert inside the scope: tables are read while still valid.
         let mut out = Out::new(if ctx.out.resp3() { Protocol::Resp3 } else { Protocol::Resp2 });
-        let err = if ok { reply_from_lua(&mut out, &value, resp).err() } else { Some(script_error(&value, name)) };
+        let err =
+            if ok { reply_from_lua(&lua, &mut out, &value, resp).err() } else { Some(script_error(&value, name)) };
         for f in ["call", "pcall", "setresp", "set_repl"] {
             real.raw_set(f, Value::Nil)?;
         }
@@ -974,7 +979,7 @@ fn lua_from_frame(lua: &Lua, f: &Frame) -> mlua::Result<Value> {
 /// Writes a script's return value as a reply (Redis's
 /// `luaReplyToRedisReply`). `resp` is the protocol the script chose with
 /// redis.setresp, which decides how booleans are returned.
-fn reply_from_lua(out: &mut Out, v: &Value, resp: Protocol) -> Result<(), CmdError> {
+fn reply_from_lua(lua: &Lua, out: &mut Out, v: &Value, resp: Protocol) -> Result<(), CmdError> {
     match v {
         Value::String(s) => out.bulk(&s.as_bytes()),
         Value::Boolean(b) => {
@@ -1019,21 +1024,24 @@ fn reply_from_lua(out: &mut Out, v: &Value, resp: Protocol) -> Result<(), CmdErr
                     }
                 }
             }
-            // Tables are walked twice (count, then write) rather than
-            // collected: every Value held in Rust pins one of mlua's few
-            // thousand reference slots, and a reply may have millions.
+            // Tables are read pair by pair rather than collected: every
+            // Value held in Rust pins one of mlua's few thousand reference
+            // slots, and a reply may have millions.
             if let Ok(Value::Table(m)) = t.raw_get::<Value>("map") {
-                out.map(m.pairs::<Value, Value>().filter(Result::is_ok).count());
-                for (k, v) in m.pairs::<Value, Value>().filter_map(Result::ok) {
-                    reply_from_lua(out, &k, resp)?;
-                    reply_from_lua(out, &v, resp)?;
+                let pairs = Pairs::new(lua, &m).map_err(lua_err)?;
+                out.map(pairs.len());
+                for kv in pairs {
+                    let (k, v) = kv.map_err(lua_err)?;
+                    reply_from_lua(lua, out, &k, resp)?;
+                    reply_from_lua(lua, out, &v, resp)?;
                 }
                 return Ok(());
             }
             if let Ok(Value::Table(s)) = t.raw_get::<Value>("set") {
-                out.set(s.pairs::<Value, Value>().filter(Result::is_ok).count());
-                for (k, _) in s.pairs::<Value, Value>().filter_map(Result::ok) {
-                    reply_from_lua(out, &k, resp)?;
+                let pairs = Pairs::new(lua, &s).map_err(lua_err)?;
+                out.set(pairs.len());
+                for kv in pairs {
+                    reply_from_lua(lua, out, &kv.map_err(lua_err)?.0, resp)?;
                 }
                 return Ok(());
             }
@@ -1045,7 +1053,7 @@ fn reply_from_lua(out: &mut Out, v: &Value, resp: Protocol) -> Result<(), CmdErr
                 // An error inside an array is an error element, not a
                 // failed script.
                 let mut inner = Out::new(out.proto);
-                match reply_from_lua(&mut inner, &item(j), resp) {
+                match reply_from_lua(lua, &mut inner, &item(j), resp) {
                     Ok(()) => out.raw(&inner.buf),
                     Err(e) => out.error(e.message()),
                 }

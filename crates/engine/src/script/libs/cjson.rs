@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use mlua::{Lua, MultiValue, Table, Value};
 
-use super::{arg_error, check_bytes, check_integer, error, exact_args, exact_field, fmt_g, REF_BUDGET};
+use super::{arg_error, check_bytes, check_integer, error, exact_args, exact_field, fmt_g, Pairs, REF_BUDGET};
 
 /// Slots a C function may use on the Lua stack (`LUAI_MAXCSTACK`); deep
 /// nesting fails CJSON's `lua_checkstack` when it would pass that.
@@ -235,9 +235,8 @@ impl Encoder<'_> {
                     }
                     _ => {
                         out.push(b'{');
-                        for (i, kv) in t.clone().pairs::<Value, Value>().enumerate() {
+                        for (i, kv) in Pairs::new(self.lua, t)?.enumerate() {
                             let (k, item) = kv?;
-                            let item = exact_field(t, &k, item);
                             if i > 0 {
                                 out.push(b',');
                             }

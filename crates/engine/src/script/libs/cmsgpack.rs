@@ -6,7 +6,7 @@
 use mlua::{Lua, MultiValue, Table, Value};
 
 use super::{
-    arg_error, c_double_to_i64, check_bytes, check_integer, error, exact_args, exact_field, opt_integer, REF_BUDGET,
+    arg_error, c_double_to_i64, check_bytes, check_integer, error, exact_args, opt_integer, Pairs, REF_BUDGET,
 };
 
 /// Tables nested deeper than this encode as nil (`LUACMSGPACK_MAX_NESTING`),
@@ -31,7 +31,7 @@ pub fn cmsgpack(lua: &Lua) -> mlua::Result<Table> {
             }
             let mut out = Vec::new();
             for v in args.iter() {
-                encode(v, 0, &mut out)?;
+                encode(lua, v, 0, &mut out)?;
             }
             lua.create_string(&out)
         })?,
@@ -65,7 +65,7 @@ fn push_be(out: &mut Vec<u8>, tag: u8, v: u64, bytes: usize) {
 }
 
 /// `mp_encode_lua_type`.
-fn encode(v: &Value, level: usize, out: &mut Vec<u8>) -> mlua::Result<()> {
+fn encode(lua: &Lua, v: &Value, level: usize, out: &mut Vec<u8>) -> mlua::Result<()> {
     match v {
         Value::String(s) => {
             let s = s.as_bytes();
@@ -91,16 +91,15 @@ fn encode(v: &Value, level: usize, out: &mut Vec<u8>) -> mlua::Result<()> {
                         Value::Integer(0) => Value::Number(t.get::<f64>(j)?),
                         v => v,
                     };
-                    encode(&item, level + 1, out)?;
+                    encode(lua, &item, level + 1, out)?;
                 }
             } else {
-                let len = t.clone().pairs::<Value, Value>().count();
-                encode_len(out, len as u64, 0x80, 0xde, 0xdf);
-                for kv in t.clone().pairs::<Value, Value>() {
+                let pairs = Pairs::new(lua, t)?;
+                encode_len(out, pairs.len() as u64, 0x80, 0xde, 0xdf);
+                for kv in pairs {
                     let (k, item) = kv?;
-                    let item = exact_field(t, &k, item);
-                    encode(&k, level + 1, out)?;
-                    encode(&item, level + 1, out)?;
+                    encode(lua, &k, level + 1, out)?;
+                    encode(lua, &item, level + 1, out)?;
                 }
             }
         }

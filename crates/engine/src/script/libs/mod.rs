@@ -22,6 +22,8 @@ pub use cmsgpack::cmsgpack;
 pub use math::install_math;
 pub use structs::structs;
 
+pub(crate) use super::pairs::Pairs;
+
 /// Lua's `%.14g`, how numbers become strings (tostring, concatenation).
 pub fn fmt_number(n: f64) -> String {
     fmt_g(n, 14)

@@ -123,6 +123,20 @@ const CASES: &[&str] = &[
     // cmsgpack: every integer width, floats, strings, tables, nesting.
     "return cjson.encode({[-0]='z'}), cjson.encode({[1e-20]='a', [-1e-300]='b', [2^-60]='c', x=1})",
     "return cmsgpack.pack({[1e-20]='a', [-1e-300]='b', [2^-60]='c', [0.5]='d'})",
+    // As many results as a C function may leave on Lua's stack, and one
+    // more; errors raised inside name the function as the caller did.
+    "local t = {cmsgpack.unpack(string.rep('\\161a', 7999))} return {#t, t[7999]}",
+    "return #{cmsgpack.unpack(string.rep('\\161a', 8000))}",
+    "return #{cmsgpack.unpack(string.rep('\\161a', 4000), string.rep('x', 4000))}",
+    "return #{cmsgpack.unpack_limit(string.rep('\\161a', 8000), 7998)}",
+    "return #{cmsgpack.unpack_limit(string.rep('\\161a', 8000), 7999)}",
+    "return #{struct.unpack(string.rep('c1', 7998), string.rep('a', 7998))}",
+    "return #{struct.unpack(string.rep('c1', 7999), string.rep('a', 7999))}",
+    "local u = cmsgpack.unpack_one return u({})",
+    "return struct.unpack({})",
+    "return {pcall(cmsgpack.unpack, {})}",
+    "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2))}",
+    "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 1)}",
     "return cmsgpack.pack()",
     "return cmsgpack.pack(1, 'a', true, false, nil, 1.5, -1, -33, -129, 128, 256, 65536, 4294967296, -2147483649, 0.1)",
     "return cmsgpack.pack(2^63, -2^63, 2^64, 1/0, -1/0, 1e300, 2^53 + 1)",
@@ -269,8 +283,6 @@ fn library_calls_match_redis() {
 fn oversized_library_results_fail_cleanly() {
     let mut p = pair().lock().unwrap_or_else(|e| e.into_inner());
     let scripts = [
-        "return #{cmsgpack.unpack(string.rep('\\161a', 7500))}",
-        "return #{struct.unpack(string.rep('c1', 7500), string.rep('a', 7500))}",
         "cjson.decode_max_depth(9000) local ok, e = pcall(cjson.decode, string.rep('[', 7990)) cjson.decode_max_depth(1000) return e",
         "cjson.encode_max_depth(9000) local t = {} local c = t for i = 1, 7990 do c[1] = {} c = c[1] end \
          local ok, e = pcall(cjson.encode, t) cjson.encode_max_depth(1000) return e",

@@ -6,7 +6,8 @@
 use mlua::{Lua, MultiValue, Table, Value};
 
 use super::{
-    arg_error, c_double_to_i64, check_bytes, check_integer, error, exact_args, opt_integer, Pairs, REF_BUDGET,
+    arg_error, c_double_to_i64, check_bytes, check_integer, error, exact_args, opt_integer, spreading, Pairs, Results,
+    REF_BUDGET,
 };
 
 /// Tables nested deeper than this encode as nil (`LUACMSGPACK_MAX_NESTING`),
@@ -36,22 +37,19 @@ pub fn cmsgpack(lua: &Lua) -> mlua::Result<Table> {
             lua.create_string(&out)
         })?,
     )?;
-    t.set("unpack", lua.create_function(|lua, args: MultiValue| unpack(lua, &args, args.len(), 0, 0))?)?;
-    t.set(
-        "unpack_one",
-        lua.create_function(|lua, args: MultiValue| {
-            let offset = opt_integer(lua, &args, 2, 0)?;
-            unpack(lua, &args, 1, 1, offset)
-        })?,
-    )?;
-    t.set(
-        "unpack_limit",
-        lua.create_function(|lua, args: MultiValue| {
-            let limit = check_integer(lua, &args, 2)?;
-            let offset = opt_integer(lua, &args, 3, 0)?;
-            unpack(lua, &args, 1, limit, offset)
-        })?,
-    )?;
+    let unpack_all = lua.create_function(|lua, args: MultiValue| unpack(lua, &args, args.len(), 0, 0))?;
+    t.set("unpack", spreading(lua, unpack_all)?)?;
+    let unpack_one = lua.create_function(|lua, args: MultiValue| {
+        let offset = opt_integer(lua, &args, 2, 0)?;
+        unpack(lua, &args, 1, 1, offset)
+    })?;
+    t.set("unpack_one", spreading(lua, unpack_one)?)?;
+    let unpack_limit = lua.create_function(|lua, args: MultiValue| {
+        let limit = check_integer(lua, &args, 2)?;
+        let offset = opt_integer(lua, &args, 3, 0)?;
+        unpack(lua, &args, 1, limit, offset)
+    })?;
+    t.set("unpack_limit", spreading(lua, unpack_limit)?)?;
     t.set("_NAME", "cmsgpack")?;
     t.set("_VERSION", "lua-cmsgpack 0.4.0")?;
     t.set("_COPYRIGHT", "Copyright (C) 2012, Salvatore Sanfilippo")?;
@@ -181,8 +179,6 @@ struct Cursor<'a> {
     lua: &'a Lua,
     s: &'a [u8],
     p: usize,
-    /// References held by decoded top-level values (strings, tables).
-    held: usize,
     /// Stack slots in use when the current top-level value started.
     top: usize,
 }
@@ -203,8 +199,8 @@ impl Cursor<'_> {
     /// `luaL_checkstack(L, 1, msg)` with `used` slots held.
     fn check_stack(&self, used: usize, msg: &str) -> Result<(), Stop> {
         // The slots a nested value uses (`used` past `top`) also bound the
-        // references it holds, beside those of the values already decoded.
-        if used + 1 > MAX_CSTACK || self.held + (used - self.top) > REF_BUDGET {
+        // references it holds (decoded values go to a table at once).
+        if used + 1 > MAX_CSTACK || used - self.top > REF_BUDGET {
             return Err(Stop::Lua(error(self.lua, format!("stack overflow ({msg})"))));
         }
         Ok(())
@@ -343,7 +339,7 @@ impl Cursor<'_> {
 
 /// `mp_unpack_full`: `base` is how many arguments stay on the stack;
 /// `limit` and `offset` both 0 decode everything and return no offset.
-fn unpack(lua: &Lua, args: &MultiValue, base: usize, limit: i64, offset: i64) -> mlua::Result<MultiValue> {
+fn unpack(lua: &Lua, args: &MultiValue, base: usize, limit: i64, offset: i64) -> mlua::Result<(Table, usize)> {
     let s = check_bytes(lua, args, 1)?;
     let decode_all = limit == 0 && offset == 0;
     if offset < 0 || limit < 0 {
@@ -359,24 +355,15 @@ fn unpack(lua: &Lua, args: &MultiValue, base: usize, limit: i64, offset: i64) ->
         ));
     }
     let limit = if decode_all { i32::MAX as i64 } else { limit };
-    let mut c = Cursor { lua, s: &s, p: offset as usize, held: 0, top: base };
-    let mut out = MultiValue::new();
+    let mut c = Cursor { lua, s: &s, p: offset as usize, top: base };
+    let mut out = Results::new(lua)?;
+    // The next offset comes first; its place is kept.
+    let first = if decode_all { 1 } else { 2 };
     let mut cnt = 0;
     while c.p < s.len() && cnt < limit {
         c.top = base + cnt as usize;
-        if c.held >= REF_BUDGET {
-            return Err(error(
-                lua,
-                "stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)",
-            ));
-        }
         match c.value(c.top) {
-            Ok(v) => {
-                if matches!(v, Value::String(_) | Value::Table(_)) {
-                    c.held += 1;
-                }
-                out.push_back(v)
-            }
+            Ok(v) => out.set(first + cnt as usize, v)?,
             Err(Stop::Eof) => return Err(error(lua, "Missing bytes in input.")),
             Err(Stop::BadFormat) => return Err(error(lua, "Bad data format in input.")),
             Err(Stop::Lua(e)) => return Err(e),
@@ -384,8 +371,12 @@ fn unpack(lua: &Lua, args: &MultiValue, base: usize, limit: i64, offset: i64) ->
         cnt += 1;
     }
     if !decode_all {
+        c.top = base + cnt as usize;
+        if let Err(Stop::Lua(e)) = c.check_stack(c.top, "in function mp_unpack_full") {
+            return Err(e);
+        }
         let next = if c.p == s.len() { -1 } else { c.p as i64 };
-        out.push_front(Value::Integer(next));
+        out.set(1, next)?;
     }
-    Ok(out)
+    Ok(out.into_return())
 }

@@ -14,7 +14,9 @@ mod cmsgpack;
 mod math;
 mod structs;
 
-use mlua::{Lua, MultiValue, Value};
+use std::os::raw::c_int;
+
+use mlua::{ffi, Function, Lua, MultiValue, Table, Value};
 
 pub use bit::bit;
 pub use cjson::cjson;
@@ -36,10 +38,19 @@ pub fn fmt_g(n: f64, prec: usize) -> String {
     String::from_utf8(out).expect("printf output is ASCII")
 }
 
+/// Registry flag: a [`spreading`] wrapper is running its native function.
+const SPREADING: &str = "ferrokv.spreading";
+
+/// Whether the running native function was called by a [`spreading`]
+/// wrapper, which then stands in for it in error messages (one level up).
+fn through_spread(lua: &Lua) -> bool {
+    lua.named_registry_value::<bool>(SPREADING).unwrap_or(false)
+}
+
 /// `luaL_where(L, 1)`: `chunk:line: ` of the Lua code that called the
 /// running native function, or nothing when that caller is native too.
 fn location(lua: &Lua) -> String {
-    lua.inspect_stack(1)
+    lua.inspect_stack(if through_spread(lua) { 2 } else { 1 })
         .and_then(|d| {
             let line = d.curr_line();
             let src = d.source().short_src.map(|s| s.into_owned())?;
@@ -62,7 +73,7 @@ pub(crate) fn error(lua: &Lua, msg: impl AsRef<[u8]>) -> mlua::Error {
 /// caller used for the function and `self` not counted for a method call.
 pub(crate) fn arg_error(lua: &Lua, narg: i64, extra: impl AsRef<[u8]>) -> mlua::Error {
     let (name, what) = lua
-        .inspect_stack(0)
+        .inspect_stack(if through_spread(lua) { 1 } else { 0 })
         .map(|d| {
             let n = d.names();
             (n.name.map(|s| s.into_owned()), n.name_what.unwrap_or(""))
@@ -79,10 +90,105 @@ pub(crate) fn arg_error(lua: &Lua, narg: i64, extra: impl AsRef<[u8]>) -> mlua::
     error(lua, format!("bad argument #{narg} to '{name}' ({extra})"))
 }
 
+/// Results stored in a Lua table as they are made, rather than held in
+/// Rust until the call returns (each held Value pins a reference; see
+/// [`REF_BUDGET`]). A [`spreading`] function returns them.
+pub(crate) struct Results {
+    t: Table,
+    n: usize,
+}
+
+impl Results {
+    pub(crate) fn new(lua: &Lua) -> mlua::Result<Results> {
+        Ok(Results { t: lua.create_table()?, n: 0 })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.n
+    }
+
+    pub(crate) fn push(&mut self, v: impl mlua::IntoLua) -> mlua::Result<()> {
+        self.n += 1;
+        self.t.raw_set(self.n, v)
+    }
+
+    /// Replaces result `i` (1-based, at most one past the last).
+    pub(crate) fn set(&mut self, i: usize, v: impl mlua::IntoLua) -> mlua::Result<()> {
+        self.n = self.n.max(i);
+        self.t.raw_set(i, v)
+    }
+
+    pub(crate) fn last(&self) -> mlua::Result<Value> {
+        self.t.raw_get(self.n)
+    }
+
+    pub(crate) fn pop(&mut self) -> mlua::Result<()> {
+        self.t.raw_set(self.n, Value::Nil)?;
+        self.n -= 1;
+        Ok(())
+    }
+
+    /// What a native function behind [`spreading`] returns.
+    pub(crate) fn into_return(self) -> (Table, usize) {
+        (self.t, self.n)
+    }
+}
+
+/// Wraps `native`, which returns `(table, n)`, into the library function:
+/// it returns the table's first `n` items as separate results, the way
+/// Redis's C functions leave thousands of values on the Lua stack. The
+/// native function checks Redis's `luaL_checkstack` limits itself.
+///
+/// The wrapper is a C function, so that a script's tail call of it keeps
+/// the script's frame: errors the native function raises then name the
+/// wrapper and the script's line, as if it had been called directly.
+pub(crate) fn spreading(lua: &Lua, native: Function) -> mlua::Result<Function> {
+    // Safety: pushes one closure over the one value exec_raw pushed;
+    // `spread` follows the lua_CFunction contract.
+    unsafe { lua.exec_raw(native, |state| ffi::lua_pushcclosure(state, spread, 1)) }
+}
+
+/// Calls its upvalue with its arguments, then returns t[1], ..., t[n] of
+/// the `(t, n)` that gave. Only `t` stays below the results, so up to
+/// `LUAI_MAXCSTACK - 1` fit, as for a C function with one argument.
+unsafe extern "C-unwind" fn spread(l: *mut ffi::lua_State) -> c_int {
+    // Safety: `l` is the state Lua called us with; no Rust value with a
+    // destructor is alive when lua_error unwinds out of here.
+    unsafe {
+        let nargs = ffi::lua_gettop(l);
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+        ffi::lua_insert(l, 1);
+        set_spreading(l, true);
+        let status = ffi::lua_pcall(l, nargs, 2, 0);
+        set_spreading(l, false);
+        if status != 0 {
+            ffi::lua_error(l);
+        }
+        let n = ffi::lua_tointeger(l, 2).clamp(0, c_int::MAX as ffi::lua_Integer) as c_int;
+        ffi::lua_settop(l, 1);
+        if n > 0 && ffi::lua_checkstack(l, n) == 0 {
+            return ffi::luaL_error(l, c"too many results to unpack".as_ptr());
+        }
+        for i in 1..=n {
+            ffi::lua_rawgeti(l, 1, i.into());
+        }
+        n
+    }
+}
+
+unsafe fn set_spreading(l: *mut ffi::lua_State, on: bool) {
+    // Safety: the caller's state, with room for one more value.
+    unsafe {
+        ffi::lua_pushboolean(l, on as c_int);
+        ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, c"ferrokv.spreading".as_ptr());
+    }
+}
+
 /// How many Lua values a library call may hold from Rust at once. Each
 /// one pins a slot of mlua's reference stack, which Lua 5.1 caps near
-/// 8000 and whose exhaustion mlua treats as a fatal bug, so deep nesting
-/// and long result lists are refused with the library's own error first.
+/// 8000 and whose exhaustion mlua treats as a fatal bug, so nesting
+/// deeper than this is refused with the library's own error first (long
+/// result lists go through [`Results`] and hold none).
 pub(crate) const REF_BUDGET: usize = 6000;
 
 /// Where the prelude leaves its argument re-reader (see [`exact_args`]).

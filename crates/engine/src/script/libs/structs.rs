@@ -127,7 +127,7 @@ fn ordered(mut b: Vec<u8>, little: bool) -> Vec<u8> {
 pub fn structs(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.set("pack", lua.create_function(|lua, args: MultiValue| pack(lua, &args))?)?;
-    t.set("unpack", lua.create_function(|lua, args: MultiValue| unpack(lua, &args))?)?;
+    t.set("unpack", super::spreading(lua, lua.create_function(|lua, args: MultiValue| unpack(lua, &args))?)?)?;
     t.set("size", lua.create_function(|lua, args: MultiValue| size(lua, &args))?)?;
     Ok(t)
 }
@@ -216,7 +216,7 @@ fn get_integer(b: &[u8], little: bool, signed: bool) -> f64 {
 }
 
 /// `b_unpack`: the values, then the position after them (1-based).
-fn unpack(lua: &Lua, args: &MultiValue) -> mlua::Result<MultiValue> {
+fn unpack(lua: &Lua, args: &MultiValue) -> mlua::Result<(mlua::Table, usize)> {
     let fmt = fmt_arg(lua, args)?;
     let data = check_bytes(lua, args, 2)?;
     let ld = data.len() as u64;
@@ -228,7 +228,7 @@ fn unpack(lua: &Lua, args: &MultiValue) -> mlua::Result<MultiValue> {
     pos -= 1;
     let mut f = Format { f: &fmt, i: 0 };
     let mut h = Header::default();
-    let mut out: Vec<Value> = Vec::new();
+    let mut out = super::Results::new(lua)?;
     let too_short = |lua: &Lua| arg_error(lua, 2, "data string too short");
     while let Some(opt) = f.next() {
         let mut size = f.size(lua, opt)? as u64;
@@ -236,15 +236,15 @@ fn unpack(lua: &Lua, args: &MultiValue) -> mlua::Result<MultiValue> {
         if !(size <= ld && pos <= ld - size) {
             return Err(too_short(lua));
         }
-        // Every result is held as a Value until the call returns.
-        if args.len() + out.len() + 2 > MAX_CSTACK || out.len() >= super::REF_BUDGET {
+        // luaL_checkstack(L, 2, ...) above the arguments and results.
+        if args.len() + out.len() + 2 > MAX_CSTACK {
             return Err(error(lua, "stack overflow (too many results)"));
         }
         let at = pos as usize;
         match opt {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
                 let v = get_integer(&data[at..at + size as usize], h.little, opt.is_ascii_lowercase());
-                out.push(Value::Number(v));
+                out.push(Value::Number(v))?;
             }
             b'x' => {}
             b'f' => {
@@ -252,43 +252,43 @@ fn unpack(lua: &Lua, args: &MultiValue) -> mlua::Result<MultiValue> {
                 if !h.little {
                     b.reverse();
                 }
-                out.push(Value::Number(f32::from_le_bytes(b) as f64));
+                out.push(Value::Number(f32::from_le_bytes(b) as f64))?;
             }
             b'd' => {
                 let mut b: [u8; 8] = data[at..at + 8].try_into().expect("8 bytes");
                 if !h.little {
                     b.reverse();
                 }
-                out.push(Value::Number(f64::from_le_bytes(b)));
+                out.push(Value::Number(f64::from_le_bytes(b)))?;
             }
             b'c' => {
                 if size == 0 {
                     // `c0` takes its length from the previous result.
-                    let prev = out.last().and_then(super::to_number);
+                    let prev = if out.len() == 0 { None } else { super::to_number(&out.last()?) };
                     let Some(n) = prev else {
                         return Err(error(lua, "format 'c0' needs a previous size"));
                     };
                     size = c_double_to_u64(n);
-                    out.pop();
+                    out.pop()?;
                     if !(size <= ld && pos <= ld - size) {
                         return Err(too_short(lua));
                     }
                 }
-                out.push(Value::String(lua.create_string(&data[at..at + size as usize])?));
+                out.push(Value::String(lua.create_string(&data[at..at + size as usize])?))?;
             }
             b's' => {
                 let Some(len) = data[at..].iter().position(|&c| c == 0) else {
                     return Err(error(lua, "unfinished string in data"));
                 };
-                out.push(Value::String(lua.create_string(&data[at..at + len])?));
+                out.push(Value::String(lua.create_string(&data[at..at + len])?))?;
                 size = len as u64 + 1;
             }
             _ => f.control(lua, opt, &mut h)?,
         }
         pos = pos.wrapping_add(size);
     }
-    out.push(Value::Integer(pos.wrapping_add(1) as i64));
-    Ok(out.into_iter().collect())
+    out.push(Value::Integer(pos.wrapping_add(1) as i64))?;
+    Ok(out.into_return())
 }
 
 /// `b_size`: the bytes a format takes (letters it does not know are

@@ -255,7 +255,8 @@ fn build(it: &mut Interp, name: String, code: &[u8]) -> Result<Library, String> 
             regs.push(r);
             Ok(())
         })?;
-        load_redis.raw_set("register_function", register)?;
+        load_redis
+            .raw_set("register_function", super::libs::wrap(&it.lua, register, super::libs::policy::TRUNCATE)?)?;
         it.set_loading.call::<()>(true)?;
         // A library's top level gets LOAD_TIMEOUT, as in Redis; the engine
         // is held meanwhile and nothing can kill a load.

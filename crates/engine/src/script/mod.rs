@@ -165,7 +165,9 @@ allowed._G = env
 -- Runs f(...) under the handler: (true, results...) or (false, error).
 local runner = function(f, ...)
   local n, args = select('#', ...), {...}
-  return xpcall(function() return f(unpack(args, 1, n)) end, handler)
+  -- Only the first result is the reply; the rest (up to thousands)
+  -- never reach Rust.
+  return xpcall(function() return (f(unpack(args, 1, n))) end, handler)
 end
 local set_loading = function(on)
   if on then api = load_api else api = allowed end
@@ -383,10 +385,15 @@ fn redis_table(lua: &Lua) -> mlua::Result<Table> {
     r.set(
         "log",
         lua.create_function(|lua, v: MultiValue| {
-            if v.len() < 2 {
+            let packed = libs::packed(&v);
+            let first = match &packed {
+                Some((t, _)) => t.raw_get(1)?,
+                None => v.front().cloned().unwrap_or(Value::Nil),
+            };
+            if packed.is_none() && v.len() < 2 {
                 return Err(raise_table(lua, "redis.log() requires two arguments or more."));
             }
-            let level = match &v[0] {
+            let level = match &first {
                 Value::Integer(i) => *i,
                 Value::Number(n) => *n as i64,
                 _ => return Err(raise_table(lua, "First argument must be a number (log level).")),
@@ -394,12 +401,27 @@ fn redis_table(lua: &Lua) -> mlua::Result<Table> {
             if !(0..=3).contains(&level) {
                 return Err(raise_table(lua, "Invalid debug level."));
             }
-            let text: Vec<String> = v
-                .iter()
-                .skip(1)
-                .map(|x| String::from_utf8_lossy(&libs::to_bytes(x).unwrap_or_default()).into_owned())
-                .collect();
-            let text = text.join(" ");
+            // Every argument after the level as text, each but the first
+            // after a space (values without text, such as nil or tables,
+            // are skipped, spaces and all, as in Redis).
+            let mut text = Vec::new();
+            let mut add = |j: usize, x: &Value| {
+                if let Some(b) = libs::to_bytes(x) {
+                    if j != 1 {
+                        text.push(b' ');
+                    }
+                    text.extend_from_slice(&b);
+                }
+            };
+            match packed {
+                Some((t, n)) => {
+                    for i in 2..=n {
+                        add(i - 1, &t.raw_get::<Value>(i)?);
+                    }
+                }
+                None => v.iter().enumerate().skip(1).for_each(|(j, x)| add(j, x)),
+            }
+            let text = String::from_utf8_lossy(&text);
             match level {
                 0 => tracing::debug!(target: "lua", "{text}"),
                 1 | 2 => tracing::info!(target: "lua", "{text}"),
@@ -409,6 +431,7 @@ fn redis_table(lua: &Lua) -> mlua::Result<Table> {
         })?,
     )?;
     r.set("replicate_commands", lua.create_function(|_, ()| Ok(true))?)?;
+    libs::wrap_table(lua, &r, &[("log", libs::policy::PACK)])?;
     for (name, v) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3)] {
         r.set(name, v)?;
     }
@@ -778,9 +801,9 @@ fn run(
             (true, v) => Ok(v),
             (false, v) => Err(raise(lua, v)),
         })?;
-        real.raw_set("call", call)?;
+        real.raw_set("call", libs::wrap(&lua, call, libs::policy::PACK)?)?;
         let pcall = scope.create_function(|lua, args: MultiValue| Ok(command(lua, &mut run.borrow_mut(), args)?.1))?;
-        real.raw_set("pcall", pcall)?;
+        real.raw_set("pcall", libs::wrap(&lua, pcall, libs::policy::PACK)?)?;
         let setresp = scope.create_function(|lua, v: MultiValue| {
             let n = match (v.len(), v.front()) {
                 (1, Some(Value::Integer(i))) => *i,
@@ -795,7 +818,7 @@ fn run(
             };
             Ok(())
         })?;
-        real.raw_set("setresp", setresp)?;
+        real.raw_set("setresp", libs::wrap(&lua, setresp, libs::policy::TRUNCATE)?)?;
         let set_repl = scope.create_function(|lua, v: MultiValue| {
             let flags = match (v.len(), v.front()) {
                 (1, Some(Value::Integer(i))) => *i,
@@ -811,7 +834,7 @@ fn run(
             run.borrow_mut().replicate = flags != 0;
             Ok(())
         })?;
-        real.raw_set("set_repl", set_repl)?;
+        real.raw_set("set_repl", libs::wrap(&lua, set_repl, libs::policy::TRUNCATE)?)?;
         let mut call_args = MultiValue::from_vec(vec![Value::Function(f.clone())]);
         call_args.extend(args);
         let result: MultiValue = runner.call(call_args)?;
@@ -873,12 +896,30 @@ fn command(lua: &Lua, run: &mut Run<'_>, mut args: MultiValue) -> mlua::Result<(
     if !late.is_empty() {
         busy::apply_late(run.st, late, run.now_ms);
     }
-    libs::exact_args(lua, &mut args);
-    if args.is_empty() {
+    // Many arguments come packed in a table (libs::policy::PACK), each
+    // read as it is converted.
+    let packed = libs::packed(&args);
+    let count = match &packed {
+        Some((_, n)) => *n,
+        None => {
+            libs::exact_args(lua, &mut args);
+            args.len()
+        }
+    };
+    if count == 0 {
         return Ok((false, error_table(lua, "Please specify at least one argument for this redis lib call")?));
     }
-    let mut argv: Vec<Vec<u8>> = Vec::with_capacity(args.len());
-    for a in &args {
+    let mut argv: Vec<Vec<u8>> = Vec::with_capacity(count);
+    for i in 0..count {
+        let item;
+        let a = match &packed {
+            Some((t, _)) => {
+                let key = Value::Integer(i as i64 + 1);
+                item = libs::exact_field(t, &key, t.raw_get(i + 1)?);
+                &item
+            }
+            None => &args[i],
+        };
         match a {
             Value::String(s) => argv.push(s.as_bytes().to_vec()),
             // Numbers become arguments with 17 digits (Redis's "%.17g").

@@ -63,5 +63,7 @@ pub fn bit(lua: &Lua) -> mlua::Result<Table> {
             Ok(s[8 - n..].to_string())
         })?,
     )?;
+    use super::policy::{NAMED, REFUSE};
+    super::wrap_table(lua, &t, &[("band", NAMED | REFUSE), ("bor", NAMED | REFUSE), ("bxor", NAMED | REFUSE)])?;
     Ok(t)
 }

@@ -139,6 +139,7 @@ pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
     t.set("null", Value::LightUserData(mlua::LightUserData(std::ptr::null_mut())))?;
     t.set("_NAME", "cjson")?;
     t.set("_VERSION", "2.1.0")?;
+    super::wrap_table(lua, &t, &[])?;
     Ok(t)
 }
 

@@ -6,8 +6,8 @@
 use mlua::{Lua, MultiValue, Table, Value};
 
 use super::{
-    arg_error, c_double_to_i64, check_bytes, check_integer, error, exact_args, opt_integer, spreading, Pairs, Results,
-    REF_BUDGET,
+    arg_error, c_double_to_i64, check_bytes, check_integer, error, exact_args, opt_integer, policy, wrap_table, Pairs,
+    Results, REF_BUDGET,
 };
 
 /// Tables nested deeper than this encode as nil (`LUACMSGPACK_MAX_NESTING`),
@@ -38,18 +38,20 @@ pub fn cmsgpack(lua: &Lua) -> mlua::Result<Table> {
         })?,
     )?;
     let unpack_all = lua.create_function(|lua, args: MultiValue| unpack(lua, &args, args.len(), 0, 0))?;
-    t.set("unpack", spreading(lua, unpack_all)?)?;
+    t.set("unpack", unpack_all)?;
     let unpack_one = lua.create_function(|lua, args: MultiValue| {
         let offset = opt_integer(lua, &args, 2, 0)?;
         unpack(lua, &args, 1, 1, offset)
     })?;
-    t.set("unpack_one", spreading(lua, unpack_one)?)?;
+    t.set("unpack_one", unpack_one)?;
     let unpack_limit = lua.create_function(|lua, args: MultiValue| {
         let limit = check_integer(lua, &args, 2)?;
         let offset = opt_integer(lua, &args, 3, 0)?;
         unpack(lua, &args, 1, limit, offset)
     })?;
-    t.set("unpack_limit", spreading(lua, unpack_limit)?)?;
+    t.set("unpack_limit", unpack_limit)?;
+    let spread = policy::SPREAD | policy::NAMED | policy::TRUNCATE;
+    wrap_table(lua, &t, &[("unpack", spread), ("unpack_one", spread), ("unpack_limit", spread)])?;
     t.set("_NAME", "cmsgpack")?;
     t.set("_VERSION", "lua-cmsgpack 0.4.0")?;
     t.set("_COPYRIGHT", "Copyright (C) 2012, Salvatore Sanfilippo")?;

@@ -68,6 +68,10 @@ pub fn install_math(lua: &Lua, allowed: &Table) -> mlua::Result<()> {
             Ok(())
         })?,
     )?;
+    for name in ["random", "randomseed"] {
+        let f: mlua::Function = math.raw_get(name)?;
+        math.raw_set(name, super::wrap(lua, f, super::policy::NAMED | super::policy::TRUNCATE)?)?;
+    }
     Ok(())
 }
 

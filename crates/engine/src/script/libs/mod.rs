@@ -38,19 +38,20 @@ pub fn fmt_g(n: f64, prec: usize) -> String {
     String::from_utf8(out).expect("printf output is ASCII")
 }
 
-/// Registry flag: a [`spreading`] wrapper is running its native function.
-const SPREADING: &str = "ferrokv.spreading";
+/// Registry flag: a [`wrap`]per is running its native function.
+const WRAPPED: &str = "ferrokv.wrapped";
 
-/// Whether the running native function was called by a [`spreading`]
-/// wrapper, which then stands in for it in error messages (one level up).
-fn through_spread(lua: &Lua) -> bool {
-    lua.named_registry_value::<bool>(SPREADING).unwrap_or(false)
+/// Whether the running native function was called by a [`wrap`]per with
+/// [`policy::NAMED`], which then stands in for it in error messages (one
+/// level up the stack).
+fn through_wrapper(lua: &Lua) -> bool {
+    lua.named_registry_value::<bool>(WRAPPED).unwrap_or(false)
 }
 
 /// `luaL_where(L, 1)`: `chunk:line: ` of the Lua code that called the
 /// running native function, or nothing when that caller is native too.
 fn location(lua: &Lua) -> String {
-    lua.inspect_stack(if through_spread(lua) { 2 } else { 1 })
+    lua.inspect_stack(if through_wrapper(lua) { 2 } else { 1 })
         .and_then(|d| {
             let line = d.curr_line();
             let src = d.source().short_src.map(|s| s.into_owned())?;
@@ -73,7 +74,7 @@ pub(crate) fn error(lua: &Lua, msg: impl AsRef<[u8]>) -> mlua::Error {
 /// caller used for the function and `self` not counted for a method call.
 pub(crate) fn arg_error(lua: &Lua, narg: i64, extra: impl AsRef<[u8]>) -> mlua::Error {
     let (name, what) = lua
-        .inspect_stack(if through_spread(lua) { 1 } else { 0 })
+        .inspect_stack(if through_wrapper(lua) { 1 } else { 0 })
         .map(|d| {
             let n = d.names();
             (n.name.map(|s| s.into_owned()), n.name_what.unwrap_or(""))
@@ -92,7 +93,8 @@ pub(crate) fn arg_error(lua: &Lua, narg: i64, extra: impl AsRef<[u8]>) -> mlua::
 
 /// Results stored in a Lua table as they are made, rather than held in
 /// Rust until the call returns (each held Value pins a reference; see
-/// [`REF_BUDGET`]). A [`spreading`] function returns them.
+/// [`REF_BUDGET`]). A function wrapped with [`policy::SPREAD`] returns
+/// them.
 pub(crate) struct Results {
     t: Table,
     n: usize,
@@ -128,42 +130,143 @@ impl Results {
         Ok(())
     }
 
-    /// What a native function behind [`spreading`] returns.
+    /// What a native function wrapped with [`policy::SPREAD`] returns.
     pub(crate) fn into_return(self) -> (Table, usize) {
         (self.t, self.n)
     }
 }
 
-/// Wraps `native`, which returns `(table, n)`, into the library function:
-/// it returns the table's first `n` items as separate results, the way
-/// Redis's C functions leave thousands of values on the Lua stack. The
-/// native function checks Redis's `luaL_checkstack` limits itself.
-///
-/// The wrapper is a C function, so that a script's tail call of it keeps
-/// the script's frame: errors the native function raises then name the
-/// wrapper and the script's line, as if it had been called directly.
-pub(crate) fn spreading(lua: &Lua, native: Function) -> mlua::Result<Function> {
-    // Safety: pushes one closure over the one value exec_raw pushed;
-    // `spread` follows the lua_CFunction contract.
-    unsafe { lua.exec_raw(native, |state| ffi::lua_pushcclosure(state, spread, 1)) }
+/// How a [`wrap`]per calls its native function. One of `TRUNCATE`, `PACK`
+/// and `REFUSE` says what happens to a call with more than [`MANY`]
+/// arguments (for `REFUSE`, more than that many strings, tables or other
+/// objects): mlua would pin a reference for each object, and running out
+/// of those aborts the process.
+pub(crate) mod policy {
+    /// Only the first [`super::MANY`] arguments are passed: for functions
+    /// of a few arguments, whose answer to too many does not depend on how
+    /// many.
+    pub const TRUNCATE: i64 = 1;
+    /// The arguments are passed in a table (see [`super::packed`]).
+    pub const PACK: i64 = 2;
+    /// The call fails with "too many arguments" (variadic functions that
+    /// would need every argument).
+    pub const REFUSE: i64 = 4;
+    /// Errors raised by the native function name the wrapper and the
+    /// script's line, as if the script had called the native directly.
+    pub const NAMED: i64 = 8;
+    /// The native function returns `(table, n)`, and the wrapper returns
+    /// the table's first `n` items: as many results as a C function can
+    /// leave on Lua's stack, with no reference held per result.
+    pub const SPREAD: i64 = 16;
 }
 
-/// Calls its upvalue with its arguments, then returns t[1], ..., t[n] of
-/// the `(t, n)` that gave. Only `t` stays below the results, so up to
-/// `LUAI_MAXCSTACK - 1` fit, as for a C function with one argument.
-unsafe extern "C-unwind" fn spread(l: *mut ffi::lua_State) -> c_int {
-    // Safety: `l` is the state Lua called us with; no Rust value with a
-    // destructor is alive when lua_error unwinds out of here.
+/// More object arguments than this are not handed to native functions one
+/// by one (see [`policy`]); it is above cmsgpack.pack's own limit (4000).
+const MANY: c_int = 4001;
+
+/// The light userdata that starts a packed argument list.
+static PACKED: u8 = 0;
+
+/// A packed argument list: `(table, n)` in place of the arguments.
+pub(crate) fn packed(args: &MultiValue) -> Option<(Table, usize)> {
+    match (args.front(), args.get(1), args.get(2)) {
+        (Some(Value::LightUserData(p)), Some(Value::Table(t)), Some(Value::Integer(n)))
+            if std::ptr::eq(p.0 as *const u8, &PACKED) =>
+        {
+            Some((t.clone(), *n as usize))
+        }
+        _ => None,
+    }
+}
+
+/// The library function over `native`: a C closure, so that a script's
+/// tail call of it keeps the script's frame (errors keep their names and
+/// lines), which applies `policy`.
+pub(crate) fn wrap(lua: &Lua, native: Function, policy: i64) -> mlua::Result<Function> {
+    // Safety: pushes one closure over the two values exec_raw pushed;
+    // `wrapper` follows the lua_CFunction contract.
+    unsafe { lua.exec_raw((native, policy), |state| ffi::lua_pushcclosure(state, wrapper, 2)) }
+}
+
+/// Wraps every function of a library table with `NAMED | TRUNCATE`, or
+/// the policy `special` gives its name.
+pub(crate) fn wrap_table(lua: &Lua, t: &Table, special: &[(&str, i64)]) -> mlua::Result<()> {
+    let names: Vec<String> = t
+        .pairs::<Value, Value>()
+        .filter_map(|kv| match kv {
+            Ok((Value::String(k), Value::Function(_))) => Some(k.to_string_lossy()),
+            _ => None,
+        })
+        .collect();
+    for name in names {
+        let f: Function = t.raw_get(name.as_str())?;
+        let p = special.iter().find(|(n, _)| *n == name).map_or(policy::NAMED | policy::TRUNCATE, |(_, p)| *p);
+        t.raw_set(name.as_str(), wrap(lua, f, p)?)?;
+    }
+    Ok(())
+}
+
+/// Arguments that pin a reference when mlua reads them.
+unsafe fn object_args(l: *mut ffi::lua_State, n: c_int) -> c_int {
+    // Safety: indexes 1..=n are the caller's arguments.
     unsafe {
-        let nargs = ffi::lua_gettop(l);
+        (1..=n)
+            .filter(|&i| {
+                matches!(
+                    ffi::lua_type(l, i),
+                    ffi::LUA_TSTRING | ffi::LUA_TTABLE | ffi::LUA_TFUNCTION | ffi::LUA_TUSERDATA | ffi::LUA_TTHREAD
+                )
+            })
+            .count() as c_int
+    }
+}
+
+unsafe extern "C-unwind" fn wrapper(l: *mut ffi::lua_State) -> c_int {
+    // Safety: `l` is the state Lua called us with (a C function has
+    // LUA_MINSTACK free slots); no Rust value with a destructor is alive
+    // when lua_error unwinds out of here.
+    unsafe {
+        let p = ffi::lua_tointeger(l, ffi::lua_upvalueindex(2));
+        let mut nargs = ffi::lua_gettop(l);
+        // Truncated and packed calls lose nothing, so they need no count
+        // of objects (mlua also fails near 8000 arguments of any kind).
+        if nargs > MANY && (p & policy::REFUSE == 0 || object_args(l, nargs) > MANY) {
+            if p & policy::TRUNCATE != 0 {
+                ffi::lua_settop(l, MANY);
+                nargs = MANY;
+            } else if p & policy::PACK != 0 {
+                ffi::lua_createtable(l, nargs, 0);
+                for i in 1..=nargs {
+                    ffi::lua_pushvalue(l, i);
+                    ffi::lua_rawseti(l, -2, i.into());
+                }
+                ffi::lua_replace(l, 2);
+                ffi::lua_settop(l, 2);
+                ffi::lua_pushlightuserdata(l, &PACKED as *const u8 as *mut std::ffi::c_void);
+                ffi::lua_replace(l, 1);
+                ffi::lua_pushinteger(l, nargs.into());
+                nargs = 3;
+            } else {
+                return ffi::luaL_error(l, c"too many arguments".as_ptr());
+            }
+        }
         ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
         ffi::lua_insert(l, 1);
-        set_spreading(l, true);
-        let status = ffi::lua_pcall(l, nargs, 2, 0);
-        set_spreading(l, false);
-        if status != 0 {
-            ffi::lua_error(l);
+        if p & policy::NAMED != 0 {
+            set_wrapped(l, true);
+            let status = ffi::lua_pcall(l, nargs, ffi::LUA_MULTRET, 0);
+            set_wrapped(l, false);
+            if status != 0 {
+                ffi::lua_error(l);
+            }
+        } else {
+            ffi::lua_call(l, nargs, ffi::LUA_MULTRET);
         }
+        if p & policy::SPREAD == 0 {
+            return ffi::lua_gettop(l);
+        }
+        // (t, n): only t stays below the results, so up to
+        // LUAI_MAXCSTACK - 1 fit, as for a C function with one argument.
         let n = ffi::lua_tointeger(l, 2).clamp(0, c_int::MAX as ffi::lua_Integer) as c_int;
         ffi::lua_settop(l, 1);
         if n > 0 && ffi::lua_checkstack(l, n) == 0 {
@@ -176,11 +279,11 @@ unsafe extern "C-unwind" fn spread(l: *mut ffi::lua_State) -> c_int {
     }
 }
 
-unsafe fn set_spreading(l: *mut ffi::lua_State, on: bool) {
+unsafe fn set_wrapped(l: *mut ffi::lua_State, on: bool) {
     // Safety: the caller's state, with room for one more value.
     unsafe {
         ffi::lua_pushboolean(l, on as c_int);
-        ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, c"ferrokv.spreading".as_ptr());
+        ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, c"ferrokv.wrapped".as_ptr());
     }
 }
 

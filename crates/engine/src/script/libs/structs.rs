@@ -127,8 +127,10 @@ fn ordered(mut b: Vec<u8>, little: bool) -> Vec<u8> {
 pub fn structs(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.set("pack", lua.create_function(|lua, args: MultiValue| pack(lua, &args))?)?;
-    t.set("unpack", super::spreading(lua, lua.create_function(|lua, args: MultiValue| unpack(lua, &args))?)?)?;
+    t.set("unpack", lua.create_function(|lua, args: MultiValue| unpack(lua, &args))?)?;
     t.set("size", lua.create_function(|lua, args: MultiValue| size(lua, &args))?)?;
+    use super::policy::{NAMED, REFUSE, SPREAD, TRUNCATE};
+    super::wrap_table(lua, &t, &[("pack", NAMED | REFUSE), ("unpack", SPREAD | NAMED | TRUNCATE)])?;
     Ok(t)
 }
 

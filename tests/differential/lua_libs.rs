@@ -121,7 +121,7 @@ const CASES: &[&str] = &[
     "return {cjson._NAME, cjson._VERSION, cjson.new().encode({1})}",
     "return cjson.null == cjson.decode('null')",
     // cmsgpack: every integer width, floats, strings, tables, nesting.
-    "return cjson.encode({[-0]='z'}), cjson.encode({[1e-20]='a', [-1e-300]='b', [2^-60]='c', x=1})",
+    "return {cjson.encode({[-0]='z'}), cjson.encode({[1e-20]='a', [-1e-300]='b', [2^-60]='c', x=1})}",
     "return cmsgpack.pack({[1e-20]='a', [-1e-300]='b', [2^-60]='c', [0.5]='d'})",
     // As many results as a C function may leave on Lua's stack, and one
     // more; errors raised inside name the function as the caller did.
@@ -144,7 +144,11 @@ const CASES: &[&str] = &[
     "local t = {'DEL'} for i = 1, 7995 do t[i + 1] = 'x' .. i end t[500] = -0 t[501] = {} return redis.pcall(unpack(t))",
     "local t = {'MSET'} for i = 1, 7995 do t[i + 1] = i end return redis.pcall(unpack(t))",
     "local t = {'MSET'} for i = 1, 7996 do t[i + 1] = i end t[7997] = 1e-20 redis.call(unpack(t)) \
-     return redis.call('get', '7996')",
+     return redis.call('get', '7995')",
+    "local t = {} for i = 1, 3999 do t[i] = 'x' end \
+     local ok, e = pcall(cmsgpack.unpack_one, string.rep('\\129\\161k', 2990) .. '\\192', 0, unpack(t)) \
+     return {tostring(ok), type(e)}",
+    "local t = {} local c = t for i = 1, 20000 do c[1] = {} c = c[1] end local ok = pcall(cjson.encode, t) return 1",
     "local t = {} for i = 1, 7990 do t[i] = i end return bit.band(unpack(t))",
     "local t = {} for i = 1, 7990 do t[i] = 'x' .. i end local ok, e = pcall(cjson.encode, unpack(t)) return {tostring(ok), type(e) == 'table' and (e.err or e.ok) or tostring(e)}",
     "local t = {} for i = 1, 7990 do t[i] = 'x' .. i end local ok, e = pcall(cjson.decode, unpack(t)) return {tostring(ok), type(e) == 'table' and (e.err or e.ok) or tostring(e)}",

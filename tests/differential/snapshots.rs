@@ -35,6 +35,32 @@ fn save_and_load(fk: &Server, config: &[&str]) -> (Frame, Frame, String) {
     (digest, loaded, verdict)
 }
 
+/// DEBUG DIGEST of a Redis that ran `cmds` (as the property below runs
+/// them) and then saved and reloaded its dataset.
+fn redis_reloaded(cmds: &[Vec<String>]) -> Frame {
+    let mut args = vec!["--enable-debug-command".to_string(), "yes".into()];
+    for pair in crate::collections::SHARED_CONFIG.chunks(2) {
+        args.push(format!("--{}", pair[0]));
+        args.push(pair[1].to_string());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = Server::redis(&refs);
+    let mut c = r.connect();
+    for cmd in cmds {
+        let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        c.cmd(&args);
+    }
+    c.cmd(&["DISCARD"]);
+    for db in ["1", "0"] {
+        c.cmd(&["SELECT", db]);
+        let mut exists = vec!["EXISTS"];
+        exists.extend(KEYS);
+        c.cmd(&exists);
+    }
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), simple("OK"));
+    c.cmd(&["DEBUG", "DIGEST"])
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: (crate::strings_keys::cases() / 8).max(10),
@@ -70,7 +96,12 @@ proptest! {
         // the file.
         let (ours, theirs, verdict) = save_and_load(&fk, crate::collections::SHARED_CONFIG);
         prop_assert!(verdict.contains("RDB looks OK"), "redis-check-rdb: {}", verdict);
-        prop_assert_eq!(ours, theirs, "after {:?}", cmds);
+        if ours != theirs {
+            // A load can change what a save held (a skiplist small enough
+            // becomes a listpack, and its -0 scores 0), so the oracle is
+            // then Redis saving and loading the same data itself.
+            prop_assert_eq!(redis_reloaded(&cmds), theirs, "after {:?}", cmds);
+        }
     }
 }
 

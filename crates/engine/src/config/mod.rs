@@ -543,7 +543,8 @@ fn parse_value(param: &Param, words: &[&str]) -> Result<Value, Reason> {
             let mut pairs = Vec::new();
             for c in words.chunks(2) {
                 match (strtoll_whole(c[0]), strtoll_whole(c[1])) {
-                    (Some(s), Some(n)) if s >= 1 && n >= 0 => pairs.push((s, n)),
+                    // The changes are kept in a C int.
+                    (Some(s), Some(n)) if s >= 1 && n >= 0 => pairs.push((s, i64::from(n as i32))),
                     _ => return Err("Invalid save parameters".into()),
                 }
             }

@@ -844,7 +844,7 @@ fn run(
         // Convert inside the scope: tables are read while still valid.
         let mut out = Out::new(if ctx.out.resp3() { Protocol::Resp3 } else { Protocol::Resp2 });
         let err =
-            if ok { reply_from_lua(&lua, &mut out, &value, resp).err() } else { Some(script_error(&value, name)) };
+            if ok { reply_from_lua(&lua, &mut out, &value, resp, 0).err() } else { Some(script_error(&value, name)) };
         for f in ["call", "pcall", "setresp", "set_repl"] {
             real.raw_set(f, Value::Nil)?;
         }
@@ -1017,10 +1017,20 @@ fn lua_from_frame(lua: &Lua, f: &Frame) -> mlua::Result<Value> {
     })
 }
 
+/// How deeply nested a script's reply may be.
+const MAX_REPLY_DEPTH: usize = 2000;
+
 /// Writes a script's return value as a reply (Redis's
 /// `luaReplyToRedisReply`). `resp` is the protocol the script chose with
 /// redis.setresp, which decides how booleans are returned.
-fn reply_from_lua(lua: &Lua, out: &mut Out, v: &Value, resp: Protocol) -> Result<(), CmdError> {
+fn reply_from_lua(lua: &Lua, out: &mut Out, v: &Value, resp: Protocol, depth: usize) -> Result<(), CmdError> {
+    // Redis stops where Lua's stack ends (about 8000 levels); each level
+    // here holds two of mlua's references and a Rust frame, so it stops
+    // sooner, with Redis's error in place of the deeper value.
+    if depth > MAX_REPLY_DEPTH {
+        out.error("ERR reached lua stack limit");
+        return Ok(());
+    }
     match v {
         Value::String(s) => out.bulk(&s.as_bytes()),
         Value::Boolean(b) => {
@@ -1073,8 +1083,8 @@ fn reply_from_lua(lua: &Lua, out: &mut Out, v: &Value, resp: Protocol) -> Result
                 out.map(pairs.len());
                 for kv in pairs {
                     let (k, v) = kv.map_err(lua_err)?;
-                    reply_from_lua(lua, out, &k, resp)?;
-                    reply_from_lua(lua, out, &v, resp)?;
+                    reply_from_lua(lua, out, &k, resp, depth + 1)?;
+                    reply_from_lua(lua, out, &v, resp, depth + 1)?;
                 }
                 return Ok(());
             }
@@ -1082,7 +1092,7 @@ fn reply_from_lua(lua: &Lua, out: &mut Out, v: &Value, resp: Protocol) -> Result
                 let pairs = Pairs::new(lua, &s).map_err(lua_err)?;
                 out.set(pairs.len());
                 for kv in pairs {
-                    reply_from_lua(lua, out, &kv.map_err(lua_err)?.0, resp)?;
+                    reply_from_lua(lua, out, &kv.map_err(lua_err)?.0, resp, depth + 1)?;
                 }
                 return Ok(());
             }
@@ -1094,7 +1104,7 @@ fn reply_from_lua(lua: &Lua, out: &mut Out, v: &Value, resp: Protocol) -> Result
                 // An error inside an array is an error element, not a
                 // failed script.
                 let mut inner = Out::new(out.proto);
-                match reply_from_lua(lua, &mut inner, &item(j), resp) {
+                match reply_from_lua(lua, &mut inner, &item(j), resp, depth + 1) {
                     Ok(()) => out.raw(&inner.buf),
                     Err(e) => out.error(e.message()),
                 }

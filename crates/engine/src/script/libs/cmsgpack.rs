@@ -50,8 +50,11 @@ pub fn cmsgpack(lua: &Lua) -> mlua::Result<Table> {
         unpack(lua, &args, 1, limit, offset)
     })?;
     t.set("unpack_limit", unpack_limit)?;
+    // unpack_one and unpack_limit drop their arguments past the second and
+    // third (mp_unpack_one's lua_pop), so none pins a reference.
     let spread = policy::SPREAD | policy::NAMED | policy::TRUNCATE;
-    wrap_table(lua, &t, &[("unpack", spread), ("unpack_one", spread), ("unpack_limit", spread)])?;
+    let (one, limit) = (spread | policy::keep(2), spread | policy::keep(3));
+    wrap_table(lua, &t, &[("unpack", spread), ("unpack_one", one), ("unpack_limit", limit)])?;
     t.set("_NAME", "cmsgpack")?;
     t.set("_VERSION", "lua-cmsgpack 0.4.0")?;
     t.set("_COPYRIGHT", "Copyright (C) 2012, Salvatore Sanfilippo")?;
@@ -183,6 +186,8 @@ struct Cursor<'a> {
     p: usize,
     /// Stack slots in use when the current top-level value started.
     top: usize,
+    /// References the call's arguments hold.
+    pinned: usize,
 }
 
 impl Cursor<'_> {
@@ -202,7 +207,7 @@ impl Cursor<'_> {
     fn check_stack(&self, used: usize, msg: &str) -> Result<(), Stop> {
         // The slots a nested value uses (`used` past `top`) also bound the
         // references it holds (decoded values go to a table at once).
-        if used + 1 > MAX_CSTACK || used - self.top > REF_BUDGET {
+        if used + 1 > MAX_CSTACK || used - self.top + self.pinned > REF_BUDGET {
             return Err(Stop::Lua(error(self.lua, format!("stack overflow ({msg})"))));
         }
         Ok(())
@@ -357,7 +362,14 @@ fn unpack(lua: &Lua, args: &MultiValue, base: usize, limit: i64, offset: i64) ->
         ));
     }
     let limit = if decode_all { i32::MAX as i64 } else { limit };
-    let mut c = Cursor { lua, s: &s, p: offset as usize, top: base };
+    // Arguments past the data that are objects hold references for the
+    // whole call.
+    let pinned = args
+        .iter()
+        .skip(1)
+        .filter(|a| !matches!(a, Value::Nil | Value::Boolean(_) | Value::Integer(_) | Value::Number(_)))
+        .count();
+    let mut c = Cursor { lua, s: &s, p: offset as usize, top: base, pinned };
     let mut out = Results::new(lua)?;
     // The next offset comes first; its place is kept.
     let first = if decode_all { 1 } else { 2 };

@@ -158,6 +158,11 @@ pub(crate) mod policy {
     /// the table's first `n` items: as many results as a C function can
     /// leave on Lua's stack, with no reference held per result.
     pub const SPREAD: i64 = 16;
+
+    /// Arguments past the first `n` are dropped before the call.
+    pub const fn keep(n: i64) -> i64 {
+        n << 8
+    }
 }
 
 /// More object arguments than this are not handed to native functions one
@@ -228,8 +233,13 @@ unsafe extern "C-unwind" fn wrapper(l: *mut ffi::lua_State) -> c_int {
     unsafe {
         let p = ffi::lua_tointeger(l, ffi::lua_upvalueindex(2));
         let mut nargs = ffi::lua_gettop(l);
-        // Truncated and packed calls lose nothing, so they need no count
-        // of objects (mlua also fails near 8000 arguments of any kind).
+        let keep = (p >> 8) as c_int;
+        if keep > 0 && nargs > keep {
+            ffi::lua_settop(l, keep);
+            nargs = keep;
+        }
+        // Truncated and packed calls need no count of objects; refused
+        // ones are refused only for objects, which pin references.
         if nargs > MANY && (p & policy::REFUSE == 0 || object_args(l, nargs) > MANY) {
             if p & policy::TRUNCATE != 0 {
                 ffi::lua_settop(l, MANY);

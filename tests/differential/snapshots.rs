@@ -6,7 +6,7 @@
 use std::process::Command;
 
 use ferrokv_resp::Frame;
-use ferrokv_testkit::{simple, Server};
+use ferrokv_testkit::{simple, Conn, Server};
 use proptest::prelude::*;
 
 /// Every key the generators use.
@@ -35,17 +35,10 @@ fn save_and_load(fk: &Server, config: &[&str]) -> (Frame, Frame, String) {
     (digest, loaded, verdict)
 }
 
-/// DEBUG DIGEST of a Redis that ran `cmds` (as the property below runs
-/// them) and then saved and reloaded its dataset.
-fn redis_reloaded(cmds: &[Vec<String>]) -> Frame {
-    let mut args = vec!["--enable-debug-command".to_string(), "yes".into()];
-    for pair in crate::collections::SHARED_CONFIG.chunks(2) {
-        args.push(format!("--{}", pair[0]));
-        args.push(pair[1].to_string());
-    }
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let r = Server::redis(&refs);
-    let mut c = r.connect();
+/// Runs `cmds`, then touches every key: keys written already expired stay
+/// until touched, and a loading Redis drops them, as it would from its
+/// own file.
+fn run(c: &mut Conn, cmds: &[Vec<String>]) {
     for cmd in cmds {
         let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
         c.cmd(&args);
@@ -57,6 +50,20 @@ fn redis_reloaded(cmds: &[Vec<String>]) -> Frame {
         exists.extend(KEYS);
         c.cmd(&exists);
     }
+}
+
+/// DEBUG DIGEST of a Redis that ran `cmds` (as the property below runs
+/// them) and then saved and reloaded its dataset.
+fn redis_reloaded(cmds: &[Vec<String>]) -> Frame {
+    let mut args = vec!["--enable-debug-command".to_string(), "yes".into()];
+    for pair in crate::collections::SHARED_CONFIG.chunks(2) {
+        args.push(format!("--{}", pair[0]));
+        args.push(pair[1].to_string());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = Server::redis(&refs);
+    let mut c = r.connect();
+    run(&mut c, cmds);
     assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), simple("OK"));
     c.cmd(&["DEBUG", "DIGEST"])
 }
@@ -78,19 +85,7 @@ proptest! {
         let mut set = vec!["CONFIG", "SET", "rdbcompression", if compress { "yes" } else { "no" }];
         set.extend(crate::collections::SHARED_CONFIG);
         prop_assert_eq!(c.cmd(&set), simple("OK"));
-        for cmd in &cmds {
-            let args: Vec<&str> = cmd.iter().map(String::as_str).collect();
-            c.cmd(&args);
-        }
-        c.cmd(&["DISCARD"]);
-        // Keys written already expired stay until touched; a loading Redis
-        // drops them, as it would from its own file.
-        for db in ["1", "0"] {
-            c.cmd(&["SELECT", db]);
-            let mut exists = vec!["EXISTS"];
-            exists.extend(KEYS);
-            c.cmd(&exists);
-        }
+        run(&mut c, &cmds);
         // The same thresholds when loading: converting a sorted set to a
         // listpack on load turns a -0 score into 0 in Redis, whoever wrote
         // the file.

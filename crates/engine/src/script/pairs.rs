@@ -3,39 +3,32 @@
 //! mlua's Lua 5.1 build reads -0 and numbers within 2^-52 of zero as the
 //! integer 0, and its `pairs` hands that 0 back to `next`, which then fails
 //! ("invalid key to 'next'") when the real key was such a number. So the
-//! walk is done in Lua (the prelude's `walk`): into one flat array of keys
-//! and values, with the exact text of those numbers alongside. Reading it
-//! back holds two references at a time, whatever the table's size.
+//! walk is done in Lua (the prelude's `walk`), into one flat array of keys
+//! and values; an entry read as integer 0 is read again as a float, which
+//! is exact. Reading it back holds one reference, whatever the table's
+//! size.
 
 use mlua::{Function, Lua, Table, Value};
 
 /// Where the prelude leaves its walker.
 pub(crate) const WALK: &str = "ferrokv.walk";
 
-/// The walker, for the prelude: `walk(t)` returns `flat, fix, n` where
-/// `flat` holds k1, v1, k2, v2, ... in `next` order and `fix[i]` is the
-/// `%.17g` text of `flat[i]` when mlua would misread it.
+/// The walker, for the prelude: `walk(t)` returns `flat, n` where `flat`
+/// holds k1, v1, k2, v2, ... in `next` order.
 pub(crate) const WALK_LUA: &str = r#"
-local fmt, eps = string.format, 2^-52
-local function lossy(x)
-  return type(x) == 'number' and x > -eps and x < eps and (x ~= 0 or 1/x < 0)
-end
 return function(t)
-  local flat, fix, n = {}, {}, 0
+  local flat, n = {}, 0
   for k, v in next, t do
     flat[n + 1], flat[n + 2] = k, v
-    if lossy(k) then fix[n + 1] = fmt('%.17g', k) end
-    if lossy(v) then fix[n + 2] = fmt('%.17g', v) end
     n = n + 2
   end
-  return flat, fix, n / 2
+  return flat, n / 2
 end
 "#;
 
 /// The pairs of one table, as `(key, value)` with numbers exact.
 pub(crate) struct Pairs {
     flat: Table,
-    fix: Table,
     len: usize,
     at: usize,
 }
@@ -43,8 +36,8 @@ pub(crate) struct Pairs {
 impl Pairs {
     pub(crate) fn new(lua: &Lua, t: &Table) -> mlua::Result<Pairs> {
         let walk: Function = lua.named_registry_value(WALK)?;
-        let (flat, fix, len): (Table, Table, usize) = walk.call(t)?;
-        Ok(Pairs { flat, fix, len, at: 0 })
+        let (flat, len): (Table, usize) = walk.call(t)?;
+        Ok(Pairs { flat, len, at: 0 })
     }
 
     /// How many pairs the table has.
@@ -57,11 +50,9 @@ impl Pairs {
         if !matches!(v, Value::Integer(0)) {
             return Ok(v);
         }
-        let text: Option<mlua::String> = self.fix.raw_get(i)?;
-        Ok(match text.and_then(|s| s.to_str().ok()?.parse::<f64>().ok()) {
-            Some(n) => Value::Number(n),
-            None => v,
-        })
+        // Zero itself stays an integer.
+        let n: f64 = self.flat.raw_get(i)?;
+        Ok(if n == 0.0 && n.is_sign_positive() { v } else { Value::Number(n) })
     }
 }
 

@@ -217,7 +217,7 @@ impl Encoder<'_> {
             Value::Table(t) => {
                 let depth = depth + 1;
                 // Each level holds about four references while it is
-                // walked (the table, its flat copy and fixes, a key and a
+                // walked (the table, its flat copy, a key and a
                 // value).
                 if depth > self.cfg.encode_max_depth || used + 3 > MAX_CSTACK || depth as usize * 4 > REF_BUDGET {
                     return Err(error(self.lua, format!("Cannot serialise, excessive nesting ({depth})")));

@@ -57,6 +57,14 @@ const LIBRARIES: &[&str] = &[
      redis.register_function('tab', function() return redis.error_reply('MY oops') end)\n\
      redis.register_function('ver', function() return {redis.REDIS_VERSION_NUM > 0, type(redis.setresp)} end)\n\
      redis.register_function('reg', function() return redis.register_function('z', function() end) end)",
+    // redis.call kept from one FCALL to the next; what only EVAL has.
+    "#!lua name=lib5
+local saved
+     redis.register_function('keep', function() saved = saved or redis.call return saved('incr', 'kept') end)
+     redis.register_function('has', function(k, a) return {type(redis.breakpoint), type(redis.debug), type(redis.replicate_commands), type(redis.acl_check_cmd)} end)
+     redis.register_function('acl', function(k, a) return redis.acl_check_cmd(unpack(a)) end)",
+    "#!lua name=lib6
+return redis.acl_check_cmd('get')",
 ];
 
 /// Commands after the libraries: calls, listings, deletion, flags.
@@ -80,6 +88,11 @@ const STEPS: &[&[&str]] = &[
     &["FCALL", "tab", "0"],
     &["FCALL", "ver", "0"],
     &["FCALL", "reg", "0"],
+    &["FCALL", "keep", "0"],
+    &["FCALL", "keep", "0"],
+    &["FCALL", "has", "0"],
+    &["FCALL", "acl", "0", "set"],
+    &["FCALL", "acl", "0", "client", "nosuch"],
     &["FUNCTION", "LIST", "LIBRARYNAME", "lib1", "WITHCODE"],
     &["FUNCTION", "LIST", "LIBRARYNAME", "LIB*"],
     &["FUNCTION", "LIST", "LIBRARYNAME"],

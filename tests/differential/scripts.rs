@@ -64,6 +64,34 @@ const SCRIPTS: &[&str] = &[
     "return redis.call('select', '1')",
     "return type(unpack)",
     "return select('#', 1, 2)",
+    // Numbers past i64 convert as C's cast does.
+    "return 2^63",
+    "return {-2^63, 2^64, -2^64, 0/0}",
+    // The debugging and ACL helpers, with no debugging session and the
+    // default user.
+    "return {redis.breakpoint(), redis.debug('x', 1)}",
+    "return {redis.acl_check_cmd('get'), redis.acl_check_cmd('GET', 'k'), redis.acl_check_cmd('config')}",
+    "return redis.acl_check_cmd('config', 'get')",
+    "return redis.acl_check_cmd('config', 'nosuch')",
+    "return redis.acl_check_cmd('nosuch')",
+    "return redis.acl_check_cmd()",
+    "return redis.acl_check_cmd('get', {})",
+    "return redis.acl_check_cmd('set', 1.5)",
+    "return redis.replicate_commands()",
+    // Levels and versions given as numeric strings are read as numbers.
+    "redis.setresp('3') return redis.call('hgetall', 'nokey')",
+    "redis.setresp(2.9) return redis.call('hgetall', 'nokey')",
+    "return redis.setresp('x')",
+    "return redis.setresp()",
+    "redis.set_repl('abc') return redis.call('incr', 'x')",
+    "return redis.set_repl('5')",
+    "return redis.set_repl()",
+    "return {redis.log('3', 'hi'), redis.log(' 0x2 ', 'hi')}",
+    "return redis.log({}, 'hi')",
+    "return redis.log('9', 'hi')",
+    "return redis.log(1)",
+    // redis.call kept in a variable works on later runs too.
+    "local c = redis.call return c('incr', 'x')",
 ];
 
 #[test]

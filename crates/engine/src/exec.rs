@@ -67,6 +67,16 @@ pub fn resolve(argv: &[&[u8]]) -> Resolved {
     Resolved::Command(cmd)
 }
 
+/// The command (or subcommand) `argv` names, whatever its arity (Redis's
+/// `lookupCommand`): a container named alone is itself.
+pub fn lookup(argv: &[&[u8]]) -> Option<&'static Command> {
+    let cmd = table().get(argv[0])?;
+    match argv.get(1) {
+        Some(sub) if !cmd.subs.is_empty() => cmd.sub(sub),
+        _ => Some(cmd),
+    }
+}
+
 /// Writes `e` as the reply and counts it.
 pub fn reply_error(st: &mut State, out: &mut Out, e: &CmdError) {
     out.error(e.message());

@@ -78,7 +78,30 @@ pub(crate) struct Interp {
     load_redis: Option<Table>,
     /// Compiled scripts by sha.
     funcs: HashMap<String, RegistryKey>,
+    /// What the per-run functions do between runs (see [`BOUND`]).
+    idle: Vec<(&'static str, Function)>,
 }
+
+/// The `redis` functions bound to the running script: `(name, registry
+/// slot, wrapper policy, error outside a run)`. The function a script sees
+/// is permanent (a script may keep it for a later run, as in Redis); at
+/// each call it runs what its registry slot holds.
+const BOUND: [(&str, &str, i64, &str); 4] = [
+    ("call", "ferrokv.call", libs::policy::PACK, "redis.call/pcall can only be called inside a script invocation"),
+    ("pcall", "ferrokv.pcall", libs::policy::PACK, "redis.call/pcall can only be called inside a script invocation"),
+    (
+        "setresp",
+        "ferrokv.setresp",
+        libs::policy::TRUNCATE,
+        "redis.setresp can only be called inside a script invocation",
+    ),
+    (
+        "set_repl",
+        "ferrokv.set_repl",
+        libs::policy::TRUNCATE,
+        "redis.set_repl can only be called inside a script invocation",
+    ),
+];
 
 /// The Lua side of the sandbox: Redis's error handler (the error table
 /// carries the user script's source and line), the read-only environment,
@@ -276,7 +299,13 @@ impl Interp {
         allowed.set("cjson", libs::cjson(&lua)?)?;
         allowed.set("cmsgpack", libs::cmsgpack(&lua)?)?;
         allowed.set("struct", libs::structs(&lua)?)?;
-        allowed.set("redis", redis_table(&lua)?)?;
+        allowed.set("redis", redis_table(&lua, kind)?)?;
+        let mut idle = Vec::new();
+        for (_, slot, _, msg) in BOUND {
+            let f = lua.create_function(move |lua, ()| Err::<(), _>(raise_table(lua, msg)))?;
+            lua.set_named_registry_value(slot, &f)?;
+            idle.push((slot, f));
+        }
         let last_err = lua.create_function(|lua, ()| {
             let v: Value = lua.named_registry_value(STASH)?;
             lua.set_named_registry_value(STASH, Value::Nil)?;
@@ -287,7 +316,7 @@ impl Interp {
         let load_redis = match kind {
             Kind::Eval => None,
             Kind::Function => {
-                let full: Table = redis_table(&lua)?;
+                let full: Table = redis_table(&lua, kind)?;
                 let t = lua.create_table()?;
                 for name in [
                     "log",
@@ -310,7 +339,7 @@ impl Interp {
         lua.set_named_registry_value(libs::ARGNUM, argnum)?;
         let walk: Function = lua.load(pairs::WALK_LUA).set_name("@redis_walk").eval()?;
         lua.set_named_registry_value(pairs::WALK, walk)?;
-        Ok(Interp { lua, kind, allowed, env, runner, set_loading, load_redis, funcs: HashMap::new() })
+        Ok(Interp { lua, kind, allowed, env, runner, set_loading, load_redis, funcs: HashMap::new(), idle })
     }
 
     /// Compiles `body` as the script `sha` (cached). A shebang line is
@@ -342,10 +371,17 @@ impl Interp {
     }
 }
 
-/// The `redis` table, without the functions that need a running script
-/// (`__impl`, installed per call, and `call`/`pcall`, built on it).
-fn redis_table(lua: &Lua) -> mlua::Result<Table> {
+/// The `redis` table of an interpreter of `kind`.
+fn redis_table(lua: &Lua, kind: Kind) -> mlua::Result<Table> {
     let r = lua.create_table()?;
+    if kind == Kind::Eval {
+        // Without a debugging session (SCRIPT DEBUG), breakpoint answers
+        // false and debug prints nothing, as in Redis; functions have
+        // neither, nor replicate_commands.
+        r.set("breakpoint", lua.create_function(|_, ()| Ok(false))?)?;
+        r.set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+        r.set("replicate_commands", lua.create_function(|_, ()| Ok(true))?)?;
+    }
     r.set(
         "sha1hex",
         lua.create_function(|lua, v: MultiValue| {
@@ -393,10 +429,10 @@ fn redis_table(lua: &Lua) -> mlua::Result<Table> {
             if packed.is_none() && v.len() < 2 {
                 return Err(raise_table(lua, "redis.log() requires two arguments or more."));
             }
-            let level = match &first {
-                Value::Integer(i) => *i,
-                Value::Number(n) => *n as i64,
-                _ => return Err(raise_table(lua, "First argument must be a number (log level).")),
+            // lua_isnumber / lua_tonumber: numeric strings count.
+            let level = match lua.coerce_number(first)? {
+                Some(n) => libs::c_double_to_i32(n),
+                None => return Err(raise_table(lua, "First argument must be a number (log level).")),
             };
             if !(0..=3).contains(&level) {
                 return Err(raise_table(lua, "Invalid debug level."));
@@ -430,8 +466,25 @@ fn redis_table(lua: &Lua) -> mlua::Result<Table> {
             Ok(())
         })?,
     )?;
-    r.set("replicate_commands", lua.create_function(|_, ()| Ok(true))?)?;
     libs::wrap_table(lua, &r, &[("log", libs::policy::PACK)])?;
+    // Wrapped already, each with its own policy.
+    for (name, slot, policy, _) in BOUND {
+        r.raw_set(name, libs::wrap_slot(lua, slot, policy)?)?;
+    }
+    // With the default user the only one, every command passes; the
+    // argument checks and the lookup are Redis's.
+    let acl_check = lua.create_function(|lua, args: MultiValue| {
+        let argv = match lua_argv(lua, args)? {
+            Ok(argv) => argv,
+            Err(msg) => return Err(raise_table(lua, msg)),
+        };
+        let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+        match exec::lookup(&refs) {
+            Some(_) => Ok(true),
+            None => Err(raise_table(lua, "Invalid command passed to redis.acl_check_cmd()")),
+        }
+    })?;
+    r.raw_set("acl_check_cmd", libs::wrap(lua, acl_check, libs::policy::PACK)?)?;
     for (name, v) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3)] {
         r.set(name, v)?;
     }
@@ -751,7 +804,7 @@ fn run(
         Kind::Function => ctx.st.functions.interp(),
     }
     .expect("the function was compiled by this interpreter");
-    let (lua, allowed, runner) = (it.lua.clone(), it.allowed.clone(), it.runner.clone());
+    let (lua, runner, idle) = (it.lua.clone(), it.runner.clone(), it.idle.clone());
     // The script's own connection: the caller's database, RESP2 until
     // redis.setresp, blocking commands in their non-blocking form.
     let mut sclient = Client::new(ctx.client.id, "lua".to_string());
@@ -787,13 +840,6 @@ fn run(
         dirty: false,
     });
     let outcome = lua.scope(|scope| {
-        let redis: Table = allowed.raw_get("redis")?;
-        // The read-only proxy hides the real table: reach it through the
-        // proxy's metatable.
-        let real: Table = match redis.metatable() {
-            Some(m) => m.raw_get("__index")?,
-            None => redis.clone(),
-        };
         // redis.call raises a failed command's error table; redis.pcall
         // returns it. Both are native, as in Redis, so the caller's frame
         // (and its line, for the error message) stays on the stack.
@@ -801,16 +847,14 @@ fn run(
             (true, v) => Ok(v),
             (false, v) => Err(raise(lua, v)),
         })?;
-        real.raw_set("call", libs::wrap(&lua, call, libs::policy::PACK)?)?;
+        lua.set_named_registry_value(BOUND[0].1, call)?;
         let pcall = scope.create_function(|lua, args: MultiValue| Ok(command(lua, &mut run.borrow_mut(), args)?.1))?;
-        real.raw_set("pcall", libs::wrap(&lua, pcall, libs::policy::PACK)?)?;
+        lua.set_named_registry_value(BOUND[1].1, pcall)?;
         let setresp = scope.create_function(|lua, v: MultiValue| {
-            let n = match (v.len(), v.front()) {
-                (1, Some(Value::Integer(i))) => *i,
-                (1, Some(Value::Number(n))) => *n as i64,
-                (1, _) => return Err(raise_table(lua, "RESP version must be 2 or 3.")),
-                _ => return Err(raise_table(lua, "redis.setresp() requires one argument.")),
-            };
+            if v.len() != 1 {
+                return Err(raise_table(lua, "redis.setresp() requires one argument."));
+            }
+            let n = c_int_of(lua, v)?;
             run.borrow_mut().resp = match n {
                 2 => Protocol::Resp2,
                 3 => Protocol::Resp3,
@@ -818,14 +862,13 @@ fn run(
             };
             Ok(())
         })?;
-        real.raw_set("setresp", libs::wrap(&lua, setresp, libs::policy::TRUNCATE)?)?;
+        lua.set_named_registry_value(BOUND[2].1, setresp)?;
         let set_repl = scope.create_function(|lua, v: MultiValue| {
-            let flags = match (v.len(), v.front()) {
-                (1, Some(Value::Integer(i))) => *i,
-                (1, Some(Value::Number(n))) => *n as i64,
-                _ => return Err(raise_table(lua, "redis.set_repl() requires two arguments.")),
-            };
-            if !(0..=3).contains(&flags) {
+            if v.len() != 1 {
+                return Err(raise_table(lua, "redis.set_repl() requires two arguments."));
+            }
+            let flags = c_int_of(lua, v)?;
+            if flags & !3 != 0 {
                 return Err(raise_table(
                     lua,
                     "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
@@ -834,7 +877,7 @@ fn run(
             run.borrow_mut().replicate = flags != 0;
             Ok(())
         })?;
-        real.raw_set("set_repl", libs::wrap(&lua, set_repl, libs::policy::TRUNCATE)?)?;
+        lua.set_named_registry_value(BOUND[3].1, set_repl)?;
         let mut call_args = MultiValue::from_vec(vec![Value::Function(f.clone())]);
         call_args.extend(args);
         let result: MultiValue = runner.call(call_args)?;
@@ -845,11 +888,13 @@ fn run(
         let mut out = Out::new(if ctx.out.resp3() { Protocol::Resp3 } else { Protocol::Resp2 });
         let err =
             if ok { reply_from_lua(&lua, &mut out, &value, resp, 0).err() } else { Some(script_error(&value, name)) };
-        for f in ["call", "pcall", "setresp", "set_repl"] {
-            real.raw_set(f, Value::Nil)?;
-        }
         Ok((out, err))
     });
+    for (slot, f) in &idle {
+        if let Err(e) = lua.set_named_registry_value(slot, f) {
+            tracing::warn!("could not unbind a script's functions: {e}");
+        }
+    }
     drop(run);
     lua.remove_hook();
     // What clients were answered since the script's last command takes
@@ -864,6 +909,13 @@ fn run(
     }
     ctx.out.raw(&out.buf);
     Ok(())
+}
+
+/// `(int)lua_tonumber(L, 1)` of a one-argument call: numeric strings are
+/// read as numbers, anything else is 0.
+fn c_int_of(lua: &Lua, mut v: MultiValue) -> mlua::Result<i32> {
+    let first = v.pop_front().unwrap_or(Value::Nil);
+    Ok(lua.coerce_number(first)?.map_or(0, libs::c_double_to_i32))
 }
 
 /// The error reply of a script that raised: the error table's message,
@@ -891,44 +943,15 @@ fn error_table(lua: &Lua, msg: &str) -> mlua::Result<Value> {
 
 /// `redis.call` / `redis.pcall`: runs one command as the script's client.
 /// Returns `(true, reply)` or `(false, error table)`.
-fn command(lua: &Lua, run: &mut Run<'_>, mut args: MultiValue) -> mlua::Result<(bool, Value)> {
+fn command(lua: &Lua, run: &mut Run<'_>, args: MultiValue) -> mlua::Result<(bool, Value)> {
     let late = run.st.running.take_late(false);
     if !late.is_empty() {
         busy::apply_late(run.st, late, run.now_ms);
     }
-    // Many arguments come packed in a table (libs::policy::PACK), each
-    // read as it is converted.
-    let packed = libs::packed(&args);
-    let count = match &packed {
-        Some((_, n)) => *n,
-        None => {
-            libs::exact_args(lua, &mut args);
-            args.len()
-        }
+    let argv = match lua_argv(lua, args)? {
+        Ok(argv) => argv,
+        Err(msg) => return Ok((false, error_table(lua, msg)?)),
     };
-    if count == 0 {
-        return Ok((false, error_table(lua, "Please specify at least one argument for this redis lib call")?));
-    }
-    let mut argv: Vec<Vec<u8>> = Vec::with_capacity(count);
-    for i in 0..count {
-        let item;
-        let a = match &packed {
-            Some((t, _)) => {
-                let key = Value::Integer(i as i64 + 1);
-                item = libs::exact_field(t, &key, t.raw_get(i + 1)?);
-                &item
-            }
-            None => &args[i],
-        };
-        match a {
-            Value::String(s) => argv.push(s.as_bytes().to_vec()),
-            // Numbers become arguments with 17 digits (Redis's "%.17g").
-            Value::Integer(i) if i.unsigned_abs() < 100_000_000_000_000_000 => argv.push(i.to_string().into_bytes()),
-            Value::Integer(i) => argv.push(libs::fmt_g(*i as f64, 17).into_bytes()),
-            Value::Number(n) => argv.push(libs::fmt_g(*n, 17).into_bytes()),
-            _ => return Ok((false, error_table(lua, "Lua redis lib command arguments must be strings or integers")?)),
-        }
-    }
     let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
     let cmd = match exec::resolve(&refs) {
         Resolved::Command(c) => c,
@@ -967,6 +990,45 @@ fn command(lua: &Lua, run: &mut Run<'_>, mut args: MultiValue) -> mlua::Result<(
     let is_err = matches!(frame, Frame::Error(_) | Frame::BlobError(_));
     let v = lua_from_frame(lua, &frame)?;
     Ok((!is_err, v))
+}
+
+/// A command's arguments from a Lua call (Redis's `luaArgsToRedisArgv`),
+/// or the message of the error the call gets.
+fn lua_argv(lua: &Lua, mut args: MultiValue) -> mlua::Result<Result<Vec<Vec<u8>>, &'static str>> {
+    // Many arguments come packed in a table (libs::policy::PACK), each
+    // read as it is converted.
+    let packed = libs::packed(&args);
+    let count = match &packed {
+        Some((_, n)) => *n,
+        None => {
+            libs::exact_args(lua, &mut args);
+            args.len()
+        }
+    };
+    if count == 0 {
+        return Ok(Err("Please specify at least one argument for this redis lib call"));
+    }
+    let mut argv: Vec<Vec<u8>> = Vec::with_capacity(count);
+    for i in 0..count {
+        let item;
+        let a = match &packed {
+            Some((t, _)) => {
+                let key = Value::Integer(i as i64 + 1);
+                item = libs::exact_field(t, &key, t.raw_get(i + 1)?);
+                &item
+            }
+            None => &args[i],
+        };
+        match a {
+            Value::String(s) => argv.push(s.as_bytes().to_vec()),
+            // Numbers become arguments with 17 digits (Redis's "%.17g").
+            Value::Integer(i) if i.unsigned_abs() < 100_000_000_000_000_000 => argv.push(i.to_string().into_bytes()),
+            Value::Integer(i) => argv.push(libs::fmt_g(*i as f64, 17).into_bytes()),
+            Value::Number(n) => argv.push(libs::fmt_g(*n, 17).into_bytes()),
+            _ => return Ok(Err("Lua redis lib command arguments must be strings or integers")),
+        }
+    }
+    Ok(Ok(argv))
 }
 
 /// A command's reply as a Lua value (Redis's `redisProtocolToLuaType`).

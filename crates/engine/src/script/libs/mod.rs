@@ -193,6 +193,17 @@ pub(crate) fn wrap(lua: &Lua, native: Function, policy: i64) -> mlua::Result<Fun
     unsafe { lua.exec_raw((native, policy), |state| ffi::lua_pushcclosure(state, wrapper, 2)) }
 }
 
+/// A library function whose native function is looked up at each call in
+/// the registry under `key`: the functions bound to one running script
+/// (`redis.call` and the like) can then be swapped per run while the
+/// function a script holds stays the same, as in Redis.
+pub(crate) fn wrap_slot(lua: &Lua, key: &str, policy: i64) -> mlua::Result<Function> {
+    let key = lua.create_string(key)?;
+    // Safety: as in `wrap`; `wrapper` reads a string first upvalue as a
+    // registry key.
+    unsafe { lua.exec_raw((key, policy), |state| ffi::lua_pushcclosure(state, wrapper, 2)) }
+}
+
 /// Wraps every function of a library table with `NAMED | TRUNCATE`, or
 /// the policy `special` gives its name.
 pub(crate) fn wrap_table(lua: &Lua, t: &Table, special: &[(&str, i64)]) -> mlua::Result<()> {
@@ -261,6 +272,9 @@ unsafe extern "C-unwind" fn wrapper(l: *mut ffi::lua_State) -> c_int {
             }
         }
         ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+        if ffi::lua_type(l, -1) == ffi::LUA_TSTRING {
+            ffi::lua_rawget(l, ffi::LUA_REGISTRYINDEX);
+        }
         ffi::lua_insert(l, 1);
         if p & policy::NAMED != 0 {
             set_wrapped(l, true);

@@ -3,11 +3,21 @@
 
 use mlua::{Lua, MultiValue, Table};
 
+use super::Args;
+
 /// LuaBitOp's `barg`: the number's low 32 bits after rounding (the
 /// 2^52+2^51 trick), modular for values past 32 bits.
 fn barg(lua: &Lua, args: &MultiValue, narg: usize) -> mlua::Result<i32> {
-    let n = super::check_number(lua, args, narg)?;
-    Ok((n + 6_755_399_441_055_744.0).to_bits() as u32 as i32)
+    Ok(bits(super::check_number(lua, args, narg)?))
+}
+
+fn bits(n: f64) -> i32 {
+    (n + 6_755_399_441_055_744.0).to_bits() as u32 as i32
+}
+
+/// `barg` of an argument that may come packed.
+fn packed_barg(lua: &Lua, args: &Args, narg: usize) -> mlua::Result<i32> {
+    Ok(bits(super::number_arg(lua, args.get(narg)?.as_ref(), narg)?))
 }
 
 /// The `bit` library table.
@@ -19,11 +29,12 @@ pub fn bit(lua: &Lua) -> mlua::Result<Table> {
         t.set(
             name,
             lua.create_function(move |lua, args: MultiValue| {
-                let mut acc = barg(lua, &args, 1)?;
+                let args = Args::new(lua, args);
+                let mut acc = packed_barg(lua, &args, 1)?;
                 // LuaBitOp folds from the last argument down, so that is
                 // the first bad one it reports.
                 for i in (2..=args.len()).rev() {
-                    acc = f(acc, barg(lua, &args, i)?);
+                    acc = f(acc, packed_barg(lua, &args, i)?);
                 }
                 Ok(acc as f64)
             })?,
@@ -63,7 +74,7 @@ pub fn bit(lua: &Lua) -> mlua::Result<Table> {
             Ok(s[8 - n..].to_string())
         })?,
     )?;
-    use super::policy::{NAMED, REFUSE};
-    super::wrap_table(lua, &t, &[("band", NAMED | REFUSE), ("bor", NAMED | REFUSE), ("bxor", NAMED | REFUSE)])?;
+    use super::policy::{NAMED, PACK};
+    super::wrap_table(lua, &t, &[("band", NAMED | PACK), ("bor", NAMED | PACK), ("bxor", NAMED | PACK)])?;
     Ok(t)
 }

@@ -136,11 +136,10 @@ impl Results {
     }
 }
 
-/// How a [`wrap`]per calls its native function. One of `TRUNCATE`, `PACK`
-/// and `REFUSE` says what happens to a call with more than [`MANY`]
-/// arguments (for `REFUSE`, more than that many strings, tables or other
-/// objects): mlua would pin a reference for each object, and running out
-/// of those aborts the process.
+/// How a [`wrap`]per calls its native function. `TRUNCATE` or `PACK` says
+/// what happens to a call with more than [`MANY`] arguments: mlua would
+/// pin a reference for each object, and running out of those aborts the
+/// process.
 pub(crate) mod policy {
     /// Only the first [`super::MANY`] arguments are passed: for functions
     /// of a few arguments, whose answer to too many does not depend on how
@@ -148,9 +147,6 @@ pub(crate) mod policy {
     pub const TRUNCATE: i64 = 1;
     /// The arguments are passed in a table (see [`super::packed`]).
     pub const PACK: i64 = 2;
-    /// The call fails with "too many arguments" (variadic functions that
-    /// would need every argument).
-    pub const REFUSE: i64 = 4;
     /// Errors raised by the native function name the wrapper and the
     /// script's line, as if the script had called the native directly.
     pub const NAMED: i64 = 8;
@@ -181,6 +177,47 @@ pub(crate) fn packed(args: &MultiValue) -> Option<(Table, usize)> {
             Some((t.clone(), *n as usize))
         }
         _ => None,
+    }
+}
+
+/// The arguments of a native function that may be called with them packed
+/// (see [`policy::PACK`]): each is read when it is needed, so thousands
+/// never pin a reference each. Numbers are read exactly ([`exact_args`]).
+pub(crate) enum Args {
+    Given(MultiValue),
+    Packed(Table, usize),
+}
+
+impl Args {
+    pub(crate) fn new(lua: &Lua, mut args: MultiValue) -> Args {
+        match packed(&args) {
+            Some((t, n)) => Args::Packed(t, n),
+            None => {
+                exact_args(lua, &mut args);
+                Args::Given(args)
+            }
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Args::Given(v) => v.len(),
+            Args::Packed(_, n) => *n,
+        }
+    }
+
+    /// Argument `narg` (1-based); `None` past the last ("no value").
+    pub(crate) fn get(&self, narg: usize) -> mlua::Result<Option<Value>> {
+        if narg == 0 || narg > self.len() {
+            return Ok(None);
+        }
+        Ok(Some(match self {
+            Args::Given(v) => v[narg - 1].clone(),
+            Args::Packed(t, _) => {
+                let key = Value::Integer(narg as i64);
+                exact_field(t, &key, t.raw_get(narg)?)
+            }
+        }))
     }
 }
 
@@ -222,21 +259,6 @@ pub(crate) fn wrap_table(lua: &Lua, t: &Table, special: &[(&str, i64)]) -> mlua:
     Ok(())
 }
 
-/// Arguments that pin a reference when mlua reads them.
-unsafe fn object_args(l: *mut ffi::lua_State, n: c_int) -> c_int {
-    // Safety: indexes 1..=n are the caller's arguments.
-    unsafe {
-        (1..=n)
-            .filter(|&i| {
-                matches!(
-                    ffi::lua_type(l, i),
-                    ffi::LUA_TSTRING | ffi::LUA_TTABLE | ffi::LUA_TFUNCTION | ffi::LUA_TUSERDATA | ffi::LUA_TTHREAD
-                )
-            })
-            .count() as c_int
-    }
-}
-
 unsafe extern "C-unwind" fn wrapper(l: *mut ffi::lua_State) -> c_int {
     // Safety: `l` is the state Lua called us with (a C function has
     // LUA_MINSTACK free slots); no Rust value with a destructor is alive
@@ -249,9 +271,7 @@ unsafe extern "C-unwind" fn wrapper(l: *mut ffi::lua_State) -> c_int {
             ffi::lua_settop(l, keep);
             nargs = keep;
         }
-        // Truncated and packed calls need no count of objects; refused
-        // ones are refused only for objects, which pin references.
-        if nargs > MANY && (p & policy::REFUSE == 0 || object_args(l, nargs) > MANY) {
+        if nargs > MANY {
             if p & policy::TRUNCATE != 0 {
                 ffi::lua_settop(l, MANY);
                 nargs = MANY;
@@ -346,9 +366,9 @@ pub(crate) fn exact_field(t: &mlua::Table, key: &Value, v: Value) -> Value {
     }
 }
 
-/// The type name `luaL_typename` gives argument `narg` (1-based).
-fn type_name(args: &MultiValue, narg: usize) -> &'static str {
-    match args.get(narg - 1) {
+/// The type name `luaL_typename` gives an argument (`None`: missing).
+fn type_name(v: Option<&Value>) -> &'static str {
+    match v {
         None => "no value",
         Some(Value::LightUserData(_)) => "userdata",
         Some(v) => v.type_name(),
@@ -356,8 +376,8 @@ fn type_name(args: &MultiValue, narg: usize) -> &'static str {
 }
 
 /// `luaL_typerror`: `<tname> expected, got <type>`.
-fn type_error(lua: &Lua, args: &MultiValue, narg: usize, tname: &str) -> mlua::Error {
-    arg_error(lua, narg as i64, format!("{tname} expected, got {}", type_name(args, narg)))
+fn type_error(lua: &Lua, v: Option<&Value>, narg: usize, tname: &str) -> mlua::Error {
+    arg_error(lua, narg as i64, format!("{tname} expected, got {}", type_name(v)))
 }
 
 /// `lua_tonumber`'s conversion: numbers, and strings that hold one whole
@@ -393,7 +413,12 @@ pub(crate) fn to_bytes(v: &Value) -> Option<Vec<u8>> {
 
 /// `luaL_checknumber` on argument `narg` (1-based).
 pub(crate) fn check_number(lua: &Lua, args: &MultiValue, narg: usize) -> mlua::Result<f64> {
-    args.get(narg - 1).and_then(to_number).ok_or_else(|| type_error(lua, args, narg, "number"))
+    number_arg(lua, args.get(narg - 1), narg)
+}
+
+/// `luaL_checknumber` of argument `narg`, given as `v`.
+pub(crate) fn number_arg(lua: &Lua, v: Option<&Value>, narg: usize) -> mlua::Result<f64> {
+    v.and_then(to_number).ok_or_else(|| type_error(lua, v, narg, "number"))
 }
 
 /// `luaL_checkinteger`: the number truncated as C's cast does on x86-64
@@ -412,7 +437,12 @@ pub(crate) fn opt_integer(lua: &Lua, args: &MultiValue, narg: usize, default: i6
 
 /// `luaL_checklstring` on argument `narg`.
 pub(crate) fn check_bytes(lua: &Lua, args: &MultiValue, narg: usize) -> mlua::Result<Vec<u8>> {
-    args.get(narg - 1).and_then(to_bytes).ok_or_else(|| type_error(lua, args, narg, "string"))
+    bytes_arg(lua, args.get(narg - 1), narg)
+}
+
+/// `luaL_checklstring` of argument `narg`, given as `v`.
+pub(crate) fn bytes_arg(lua: &Lua, v: Option<&Value>, narg: usize) -> mlua::Result<Vec<u8>> {
+    v.and_then(to_bytes).ok_or_else(|| type_error(lua, v, narg, "string"))
 }
 
 /// C's `(int64_t)d` as x86-64 computes it (cvttsd2si).

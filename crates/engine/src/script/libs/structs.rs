@@ -5,7 +5,9 @@
 
 use mlua::{Lua, MultiValue, Table, Value};
 
-use super::{arg_error, c_double_to_i64, c_double_to_u64, check_bytes, check_number, error, opt_integer};
+use super::{
+    arg_error, bytes_arg, c_double_to_i64, c_double_to_u64, check_bytes, error, number_arg, opt_integer, Args,
+};
 
 /// Largest integer field, in bytes.
 const MAX_INT_SIZE: i64 = 32;
@@ -126,23 +128,23 @@ fn ordered(mut b: Vec<u8>, little: bool) -> Vec<u8> {
 /// The `struct` module table.
 pub fn structs(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
-    t.set("pack", lua.create_function(|lua, args: MultiValue| pack(lua, &args))?)?;
+    t.set("pack", lua.create_function(pack)?)?;
     t.set("unpack", lua.create_function(|lua, args: MultiValue| unpack(lua, &args))?)?;
     t.set("size", lua.create_function(|lua, args: MultiValue| size(lua, &args))?)?;
-    use super::policy::{NAMED, REFUSE, SPREAD, TRUNCATE};
-    super::wrap_table(lua, &t, &[("pack", NAMED | REFUSE), ("unpack", SPREAD | NAMED | TRUNCATE)])?;
+    use super::policy::{NAMED, PACK, SPREAD, TRUNCATE};
+    super::wrap_table(lua, &t, &[("pack", NAMED | PACK), ("unpack", SPREAD | NAMED | TRUNCATE)])?;
     Ok(t)
 }
 
 /// `b_pack`.
-fn pack(lua: &Lua, args: &MultiValue) -> mlua::Result<mlua::String> {
-    let fmt = fmt_arg(lua, args)?;
+fn pack(lua: &Lua, args: MultiValue) -> mlua::Result<mlua::String> {
+    let args = Args::new(lua, args);
+    let fmt = bytes_arg(lua, args.get(1)?.as_ref(), 1)?;
     // lstruct pushes a nil mark after its arguments, so a missing value
     // right after the last one reads as nil, not as "no value".
-    let mut args = args.clone();
-    super::exact_args(lua, &mut args);
-    args.push_back(Value::Nil);
-    let args = &args;
+    let get = |narg: usize| -> mlua::Result<Option<Value>> {
+        Ok(if narg == args.len() + 1 { Some(Value::Nil) } else { args.get(narg)? })
+    };
     let mut f = Format { f: &fmt, i: 0 };
     let mut h = Header::default();
     let mut arg = 2;
@@ -155,7 +157,7 @@ fn pack(lua: &Lua, args: &MultiValue) -> mlua::Result<mlua::String> {
         out.resize(out.len() + pad as usize, 0);
         match opt {
             b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
-                let n = check_number(lua, args, arg)?;
+                let n = number_arg(lua, get(arg)?.as_ref(), arg)?;
                 arg += 1;
                 let v = if n < 0.0 { c_double_to_i64(n) as u64 } else { c_double_to_u64(n) };
                 // Past 8 bytes the C value has been shifted out: zeros.
@@ -164,17 +166,17 @@ fn pack(lua: &Lua, args: &MultiValue) -> mlua::Result<mlua::String> {
             }
             b'x' => out.push(0),
             b'f' => {
-                let v = check_number(lua, args, arg)? as f32;
+                let v = number_arg(lua, get(arg)?.as_ref(), arg)? as f32;
                 arg += 1;
                 out.extend_from_slice(&ordered(v.to_le_bytes().to_vec(), h.little));
             }
             b'd' => {
-                let v = check_number(lua, args, arg)?;
+                let v = number_arg(lua, get(arg)?.as_ref(), arg)?;
                 arg += 1;
                 out.extend_from_slice(&ordered(v.to_le_bytes().to_vec(), h.little));
             }
             b'c' | b's' => {
-                let s = check_bytes(lua, args, arg)?;
+                let s = bytes_arg(lua, get(arg)?.as_ref(), arg)?;
                 arg += 1;
                 if size == 0 {
                     size = s.len() as i64;

@@ -327,10 +327,6 @@ fn library_calls_match_redis() {
 fn oversized_library_results_fail_cleanly() {
     let mut p = pair().lock().unwrap_or_else(|e| e.into_inner());
     let scripts = [
-        // Variadic functions refuse more than 4001 strings or tables at
-        // once (Redis takes them; mlua would pin a reference for each).
-        "local t = {} for i = 1, 7990 do t[i] = '1' end return struct.pack(string.rep('s', 7990), unpack(t))",
-        "local t = {} for i = 1, 7990 do t[i] = '1' end return bit.bor(unpack(t))",
         "cjson.decode_max_depth(9000) local ok, e = pcall(cjson.decode, string.rep('[', 7990)) cjson.decode_max_depth(1000) return e",
         "cjson.encode_max_depth(9000) local t = {} local c = t for i = 1, 7990 do c[1] = {} c = c[1] end \
          local ok, e = pcall(cjson.encode, t) cjson.encode_max_depth(1000) return e",
@@ -338,10 +334,7 @@ fn oversized_library_results_fail_cleanly() {
     for s in scripts {
         let r = p.fk.cmd(&["EVAL", s, "0"]);
         let text = format!("{r:?}");
-        assert!(
-            ["stack overflow", "nested", "excessive nesting", "too many arguments"].iter().any(|t| text.contains(t)),
-            "{s}: {text}"
-        );
+        assert!(["stack overflow", "nested", "excessive nesting"].iter().any(|t| text.contains(t)), "{s}: {text}");
         assert_eq!(p.fk.cmd(&["PING"]), ferrokv_testkit::simple("PONG"));
     }
 }

@@ -292,6 +292,27 @@ impl Conn {
         self.read()
     }
 
+    /// Sends a command and returns its reply's bytes undecoded (for
+    /// replies nested deeper than the decoder takes): a PING follows the
+    /// command, and the reply is what comes before its PONG.
+    pub fn cmd_raw(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        let mut w = Self::encode(args);
+        w.extend_from_slice(&Self::encode(&[b"PING"]));
+        self.send_raw(&w);
+        const PONG: &[u8] = b"+PONG\r\n";
+        while !self.buf.ends_with(PONG) {
+            let mut chunk = [0u8; 65536];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => panic!("connection closed before a reply"),
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+        let mut reply = std::mem::take(&mut self.buf);
+        reply.truncate(reply.len() - PONG.len());
+        reply
+    }
+
     /// True once the server has closed the connection (reads EOF within the
     /// read timeout).
     pub fn is_closed(&mut self) -> bool {

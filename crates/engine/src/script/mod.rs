@@ -13,6 +13,7 @@ pub mod busy;
 pub mod functions;
 mod libs;
 mod pairs;
+mod reply;
 
 use std::collections::HashMap;
 
@@ -25,7 +26,6 @@ use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
 use crate::exec::{self, Resolved};
 use crate::state::State;
-use pairs::Pairs;
 
 /// `NOSCRIPT` for an unknown sha.
 pub const NOSCRIPT: CmdError = CmdError::fixed("NOSCRIPT No matching script. Please use EVAL.");
@@ -886,8 +886,15 @@ fn run(
         let resp = run.borrow().resp;
         // Convert inside the scope: tables are read while still valid.
         let mut out = Out::new(if ctx.out.resp3() { Protocol::Resp3 } else { Protocol::Resp2 });
-        let err =
-            if ok { reply_from_lua(&lua, &mut out, &value, resp, 0).err() } else { Some(script_error(&value, name)) };
+        let err = if !ok {
+            Some(script_error(&value, name))
+        } else if reply::write(&lua, &mut out, value, resp)? {
+            // An error table: the reply is the error, counted as one.
+            let line = String::from_utf8_lossy(&out.buf[1..out.buf.len() - 2]).into_owned();
+            Some(CmdError::full(line))
+        } else {
+            None
+        };
         Ok((out, err))
     });
     for (slot, f) in &idle {
@@ -1077,102 +1084,4 @@ fn lua_from_frame(lua: &Lua, f: &Frame) -> mlua::Result<Value> {
         }
         Frame::Attribute(_, inner) => lua_from_frame(lua, inner)?,
     })
-}
-
-/// How deeply nested a script's reply may be.
-const MAX_REPLY_DEPTH: usize = 2000;
-
-/// Writes a script's return value as a reply (Redis's
-/// `luaReplyToRedisReply`). `resp` is the protocol the script chose with
-/// redis.setresp, which decides how booleans are returned.
-fn reply_from_lua(lua: &Lua, out: &mut Out, v: &Value, resp: Protocol, depth: usize) -> Result<(), CmdError> {
-    // Redis stops where Lua's stack ends (about 8000 levels); each level
-    // here holds two of mlua's references and a Rust frame, so it stops
-    // sooner, with Redis's error in place of the deeper value.
-    if depth > MAX_REPLY_DEPTH {
-        out.error("ERR reached lua stack limit");
-        return Ok(());
-    }
-    match v {
-        Value::String(s) => out.bulk(&s.as_bytes()),
-        Value::Boolean(b) => {
-            if resp == Protocol::Resp3 {
-                out.boolean(*b);
-            } else if *b {
-                out.int(1);
-            } else {
-                out.null();
-            }
-        }
-        Value::Integer(i) => out.int(*i),
-        Value::Number(n) => out.int(libs::c_double_to_i64(*n)),
-        Value::Table(t) => {
-            if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
-                let e = e.to_string_lossy();
-                return Err(CmdError::full(e.strip_prefix('-').unwrap_or(&e).to_string()));
-            }
-            if let Ok(Value::String(s)) = t.raw_get::<Value>("ok") {
-                let s: Vec<u8> =
-                    s.as_bytes().iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }).collect();
-                out.simple(&s);
-                return Ok(());
-            }
-            if let Ok(Value::Number(_) | Value::Integer(_)) = t.raw_get::<Value>("double") {
-                // Read as f64 directly: the Value form loses -0 and tiny numbers.
-                out.double(t.raw_get::<f64>("double").unwrap_or_default());
-                return Ok(());
-            }
-            if let Ok(Value::String(s)) = t.raw_get::<Value>("big_number") {
-                out.big_number(&s.as_bytes());
-                return Ok(());
-            }
-            if let Ok(Value::Table(vt)) = t.raw_get::<Value>("verbatim_string") {
-                if let (Ok(Value::String(f)), Ok(Value::String(s))) =
-                    (vt.raw_get::<Value>("format"), vt.raw_get::<Value>("string"))
-                {
-                    let f = f.as_bytes();
-                    if f.len() == 3 {
-                        out.verbatim(&s.as_bytes(), &[f[0], f[1], f[2]]);
-                        return Ok(());
-                    }
-                }
-            }
-            // Tables are read pair by pair rather than collected: every
-            // Value held in Rust pins one of mlua's few thousand reference
-            // slots, and a reply may have millions.
-            if let Ok(Value::Table(m)) = t.raw_get::<Value>("map") {
-                let pairs = Pairs::new(lua, &m).map_err(lua_err)?;
-                out.map(pairs.len());
-                for kv in pairs {
-                    let (k, v) = kv.map_err(lua_err)?;
-                    reply_from_lua(lua, out, &k, resp, depth + 1)?;
-                    reply_from_lua(lua, out, &v, resp, depth + 1)?;
-                }
-                return Ok(());
-            }
-            if let Ok(Value::Table(s)) = t.raw_get::<Value>("set") {
-                let pairs = Pairs::new(lua, &s).map_err(lua_err)?;
-                out.set(pairs.len());
-                for kv in pairs {
-                    reply_from_lua(lua, out, &kv.map_err(lua_err)?.0, resp, depth + 1)?;
-                }
-                return Ok(());
-            }
-            // An array, up to the first nil.
-            let item = |j: usize| t.raw_get::<Value>(j).unwrap_or(Value::Nil);
-            let len = (1..).take_while(|&j| !item(j).is_nil()).count();
-            out.array(len);
-            for j in 1..=len {
-                // An error inside an array is an error element, not a
-                // failed script.
-                let mut inner = Out::new(out.proto);
-                match reply_from_lua(lua, &mut inner, &item(j), resp, depth + 1) {
-                    Ok(()) => out.raw(&inner.buf),
-                    Err(e) => out.error(e.message()),
-                }
-            }
-        }
-        _ => out.null(),
-    }
-    Ok(())
 }

@@ -4,13 +4,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use mlua::{Lua, MultiValue, Table, Value};
+use std::os::raw::c_int;
 
-use super::{arg_error, check_bytes, check_integer, error, exact_args, exact_field, fmt_g, Pairs, REF_BUDGET};
+use mlua::{ffi, Lua, MultiValue, Table, Value};
 
-/// Slots a C function may use on the Lua stack (`LUAI_MAXCSTACK`); deep
-/// nesting fails CJSON's `lua_checkstack` when it would pass that.
-const MAX_CSTACK: usize = 8000;
+use super::{arg_error, check_bytes, check_integer, error, exact_args, fmt_g};
 
 /// One module table's settings (`json_config_t`): the configuration
 /// functions change them for every later call, as in Redis.
@@ -62,10 +60,23 @@ pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
             if args.len() != 1 {
                 return Err(arg_error(lua, 1, "expected 1 argument"));
             }
+            // A number argument is read exactly before it goes back on
+            // the stack; tables are walked there.
             exact_args(lua, &mut args);
             let config = with(&c, |c| *c);
             let mut out = Vec::new();
-            Encoder { lua, cfg: &config }.value(&args[0], 0, 1, &mut out)?;
+            let mut failed = None;
+            // Safety: the closure works on the stack above the one value
+            // pushed for it and keeps within the slots it checks.
+            unsafe {
+                lua.exec_raw::<()>(args, |l| {
+                    failed = append(l, &config, 0, &mut out).err();
+                    ffi::lua_settop(l, 0);
+                })?;
+            }
+            if let Some(msg) = failed {
+                return Err(error(lua, msg));
+            }
             lua.create_string(&out)
         })?,
     )?;
@@ -81,14 +92,36 @@ pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
             if s.len() >= 2 && (s[0] == 0 || s[1] == 0) {
                 return Err(error(lua, "JSON parser does not support UTF-16 or UTF-32"));
             }
-            let mut p = Decoder { lua, cfg: &config, s: &s, i: 0, depth: 0 };
-            let tok = p.next_token();
-            let v = p.value(tok, 1)?;
-            let tok = p.next_token();
-            if tok.kind != Tok::End {
-                return Err(p.parse_error("the end", &tok));
+            let mut p = Decoder { cfg: &config, s: &s, i: 0, depth: 0 };
+            let mut failed = None;
+            // The value goes from Lua's stack into `result` and from there
+            // to the caller (policy::SPREAD) without being read as an mlua
+            // value, which would turn a number like 1e-300 into 0.
+            let result = lua.create_table()?;
+            // Safety: the value is built on the stack above `result` (one
+            // slot, as CJSON's argument), within the slots `descend`
+            // checks, then stored in it.
+            unsafe {
+                lua.exec_raw::<()>(&result, |l| {
+                    let tok = p.next_token();
+                    let done = p.push_value(l, tok).and_then(|()| {
+                        let tok = p.next_token();
+                        if tok.kind != Tok::End {
+                            return Err(p.parse_error("the end", &tok));
+                        }
+                        Ok(())
+                    });
+                    match done {
+                        Ok(()) => ffi::lua_rawseti(l, 1, 1),
+                        Err(msg) => failed = Some(msg),
+                    }
+                    ffi::lua_settop(l, 0);
+                })?
+            };
+            if let Some(msg) = failed {
+                return Err(error(lua, msg));
             }
-            Ok(v)
+            Ok((result, 1))
         })?,
     )?;
     let c = cfg.clone();
@@ -139,7 +172,8 @@ pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
     t.set("null", Value::LightUserData(mlua::LightUserData(std::ptr::null_mut())))?;
     t.set("_NAME", "cjson")?;
     t.set("_VERSION", "2.1.0")?;
-    super::wrap_table(lua, &t, &[])?;
+    use super::policy::{NAMED, SPREAD, TRUNCATE};
+    super::wrap_table(lua, &t, &[("decode", NAMED | TRUNCATE | SPREAD)])?;
     Ok(t)
 }
 
@@ -189,131 +223,139 @@ fn enum_option(lua: &Lua, args: &MultiValue, idx: usize, setting: &mut i64, opti
     })
 }
 
-struct Encoder<'a> {
-    lua: &'a Lua,
-    cfg: &'a Config,
+/// `json_encode_exception`'s message for the value of type `ty`.
+fn fail(ty: &str, reason: &str) -> String {
+    format!("Cannot serialise {ty}: {reason}")
 }
 
-impl Encoder<'_> {
-    /// `json_encode_exception`.
-    fn fail(&self, v: &Value, reason: &str) -> mlua::Error {
-        let ty = match v {
-            Value::LightUserData(_) => "userdata",
-            v => v.type_name(),
-        };
-        error(self.lua, format!("Cannot serialise {ty}: {reason}"))
-    }
+/// `lua_typename` of the value at `idx`.
+unsafe fn type_name(l: *mut ffi::lua_State, idx: c_int) -> String {
+    // Safety: `idx` is a valid index; type names are static C strings.
+    unsafe { std::ffi::CStr::from_ptr(ffi::lua_typename(l, ffi::lua_type(l, idx))).to_string_lossy().into_owned() }
+}
 
-    /// `json_append_data`; `used` counts the Lua stack slots CJSON would
-    /// hold at this point.
-    fn value(&self, v: &Value, depth: i64, used: usize, out: &mut Vec<u8>) -> mlua::Result<()> {
-        match v {
-            Value::String(s) => push_string(&s.as_bytes(), out),
-            Value::Integer(i) => self.number(v, *i as f64, out)?,
-            Value::Number(n) => self.number(v, *n, out)?,
-            Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-            Value::Nil => out.extend_from_slice(b"null"),
-            Value::LightUserData(u) if u.0.is_null() => out.extend_from_slice(b"null"),
-            Value::Table(t) => {
+/// The Lua string at `idx` (valid while it stays on the stack).
+unsafe fn bytes<'a>(l: *mut ffi::lua_State, idx: c_int) -> &'a [u8] {
+    // Safety: the value at `idx` is a string.
+    unsafe {
+        let mut len = 0;
+        let p = ffi::lua_tolstring(l, idx, &mut len);
+        std::slice::from_raw_parts(p as *const u8, len)
+    }
+}
+
+/// `json_append_data` of the value at the top of the stack, read where
+/// CJSON reads it, so the stack limit falls where it does in Redis and
+/// numbers (-0, 1e-20) are exact. Errors are the message to raise.
+unsafe fn append(l: *mut ffi::lua_State, cfg: &Config, depth: i64, out: &mut Vec<u8>) -> Result<(), String> {
+    // Safety: each level checks its 3 slots first, as CJSON does.
+    unsafe {
+        match ffi::lua_type(l, -1) {
+            ffi::LUA_TSTRING => push_string(bytes(l, -1), out),
+            ffi::LUA_TNUMBER => append_number(cfg, ffi::lua_tonumber(l, -1), out)?,
+            ffi::LUA_TBOOLEAN => out.extend_from_slice(if ffi::lua_toboolean(l, -1) != 0 { b"true" } else { b"false" }),
+            ffi::LUA_TNIL => out.extend_from_slice(b"null"),
+            ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, -1).is_null() => out.extend_from_slice(b"null"),
+            ffi::LUA_TTABLE => {
                 let depth = depth + 1;
-                // Each level holds about four references while it is
-                // walked (the table, its flat copy, a key and a
-                // value).
-                if depth > self.cfg.encode_max_depth || used + 3 > MAX_CSTACK || depth as usize * 4 > REF_BUDGET {
-                    return Err(error(self.lua, format!("Cannot serialise, excessive nesting ({depth})")));
+                if depth > cfg.encode_max_depth || ffi::lua_checkstack(l, 3) == 0 {
+                    return Err(format!("Cannot serialise, excessive nesting ({depth})"));
                 }
-                match self.array_length(v, t)? {
-                    Some(len) if len > 0 => {
-                        out.push(b'[');
-                        for i in 1..=len {
-                            if i > 1 {
-                                out.push(b',');
-                            }
-                            let key = Value::Integer(i as i64);
-                            let item = exact_field(t, &key, t.raw_get(i)?);
-                            self.value(&item, depth, used + 1, out)?;
+                let len = array_length(l, cfg)?;
+                if len > 0 {
+                    out.push(b'[');
+                    for i in 1..=len {
+                        if i > 1 {
+                            out.push(b',');
                         }
-                        out.push(b']');
+                        ffi::lua_rawgeti(l, -1, i.into());
+                        append(l, cfg, depth, out)?;
+                        ffi::lua_pop(l, 1);
                     }
-                    _ => {
-                        out.push(b'{');
-                        for (i, kv) in Pairs::new(self.lua, t)?.enumerate() {
-                            let (k, item) = kv?;
-                            if i > 0 {
-                                out.push(b',');
-                            }
-                            match &k {
-                                Value::Integer(_) | Value::Number(_) => {
-                                    out.push(b'"');
-                                    let n = super::to_number(&k).unwrap_or_default();
-                                    self.number(&k, n, out)?;
-                                    out.extend_from_slice(b"\":");
-                                }
-                                Value::String(s) => {
-                                    push_string(&s.as_bytes(), out);
-                                    out.push(b':');
-                                }
-                                other => return Err(self.fail(other, "table key must be a number or string")),
-                            }
-                            self.value(&item, depth, used + 2, out)?;
+                    out.push(b']');
+                } else {
+                    out.push(b'{');
+                    ffi::lua_pushnil(l);
+                    let mut first = true;
+                    while ffi::lua_next(l, -2) != 0 {
+                        if !first {
+                            out.push(b',');
                         }
-                        out.push(b'}');
+                        first = false;
+                        match ffi::lua_type(l, -2) {
+                            ffi::LUA_TNUMBER => {
+                                out.push(b'"');
+                                append_number(cfg, ffi::lua_tonumber(l, -2), out)?;
+                                out.extend_from_slice(b"\":");
+                            }
+                            ffi::LUA_TSTRING => {
+                                push_string(bytes(l, -2), out);
+                                out.push(b':');
+                            }
+                            _ => return Err(fail(&type_name(l, -2), "table key must be a number or string")),
+                        }
+                        append(l, cfg, depth, out)?;
+                        ffi::lua_pop(l, 1);
                     }
+                    out.push(b'}');
                 }
             }
-            other => return Err(self.fail(other, "type not supported")),
+            _ => return Err(fail(&type_name(l, -1), "type not supported")),
         }
         Ok(())
     }
+}
 
-    /// `lua_array_length`: `Some(max index)` when every key is a positive
-    /// integer and the array is not excessively sparse.
-    fn array_length(&self, table: &Value, t: &Table) -> mlua::Result<Option<usize>> {
-        let (mut max, mut items) = (0i64, 0i64);
-        for kv in t.clone().pairs::<Value, Value>() {
-            let k = match kv?.0 {
-                Value::Integer(i) => i as f64,
-                Value::Number(n) => n,
-                _ => return Ok(None),
-            };
-            if k == 0.0 || k.floor() != k || k < 1.0 {
-                return Ok(None);
+/// `lua_array_length` of the table at the top: its largest index when
+/// every key is a positive integer and it is not excessively sparse, else
+/// 0 or less (an object).
+unsafe fn array_length(l: *mut ffi::lua_State, cfg: &Config) -> Result<c_int, String> {
+    // Safety: two of the slots `append` checked.
+    unsafe {
+        let (mut max, mut items): (c_int, i64) = (0, 0);
+        ffi::lua_pushnil(l);
+        while ffi::lua_next(l, -2) != 0 {
+            let k = ffi::lua_tonumber(l, -2);
+            if ffi::lua_type(l, -2) != ffi::LUA_TNUMBER || k == 0.0 || k.floor() != k || k < 1.0 {
+                ffi::lua_pop(l, 2);
+                return Ok(-1);
             }
             // C compares as doubles, then assigns the double to an int
             // (an index past i32 comes out as i32::MIN, making an object).
             if k > max as f64 {
-                max = super::c_double_to_i32(k) as i64;
+                max = super::c_double_to_i32(k);
             }
             items += 1;
+            ffi::lua_pop(l, 1);
         }
-        let c = self.cfg;
-        if c.sparse_ratio > 0 && max > items * c.sparse_ratio && max > c.sparse_safe {
-            if c.sparse_convert == 0 {
-                return Err(self.fail(table, "excessively sparse array"));
+        let max64 = max as i64;
+        if cfg.sparse_ratio > 0 && max64 > items * cfg.sparse_ratio && max64 > cfg.sparse_safe {
+            if cfg.sparse_convert == 0 {
+                return Err(fail("table", "excessively sparse array"));
             }
-            return Ok(None);
+            return Ok(-1);
         }
-        Ok((max > 0).then_some(max as usize))
+        Ok(max)
     }
+}
 
-    /// `json_append_number`.
-    fn number(&self, v: &Value, n: f64, out: &mut Vec<u8>) -> mlua::Result<()> {
-        let invalid = n.is_nan() || n.is_infinite();
-        match self.cfg.encode_invalid_numbers {
-            0 if invalid => return Err(self.fail(v, "must not be NaN or Inf")),
-            1 if n.is_nan() => {
-                out.extend_from_slice(b"nan");
-                return Ok(());
-            }
-            2 if invalid => {
-                out.extend_from_slice(b"null");
-                return Ok(());
-            }
-            _ => {}
+/// `json_append_number`.
+fn append_number(cfg: &Config, n: f64, out: &mut Vec<u8>) -> Result<(), String> {
+    let invalid = n.is_nan() || n.is_infinite();
+    match cfg.encode_invalid_numbers {
+        0 if invalid => return Err(fail("number", "must not be NaN or Inf")),
+        1 if n.is_nan() => {
+            out.extend_from_slice(b"nan");
+            return Ok(());
         }
-        out.extend_from_slice(fmt_g(n, self.cfg.encode_number_precision as usize).as_bytes());
-        Ok(())
+        2 if invalid => {
+            out.extend_from_slice(b"null");
+            return Ok(());
+        }
+        _ => {}
     }
+    out.extend_from_slice(fmt_g(n, cfg.encode_number_precision as usize).as_bytes());
+    Ok(())
 }
 
 /// `json_append_string`: CJSON's escape table (it escapes `/` and DEL).
@@ -393,7 +435,6 @@ impl Token {
 }
 
 struct Decoder<'a> {
-    lua: &'a Lua,
     cfg: &'a Config,
     s: &'a [u8],
     i: usize,
@@ -581,86 +622,89 @@ impl Decoder<'_> {
         true
     }
 
-    /// `json_throw_parse_error`.
-    fn parse_error(&self, expected: &str, tok: &Token) -> mlua::Error {
+    /// `json_throw_parse_error`'s message.
+    fn parse_error(&self, expected: &str, tok: &Token) -> String {
         let found = if tok.kind == Tok::Error { tok.error } else { tok.kind.name() };
-        error(self.lua, format!("Expected {expected} but found {found} at character {}", tok.index + 1))
+        format!("Expected {expected} but found {found} at character {}", tok.index + 1)
     }
 
     /// `json_decode_descend`: one level deeper, within the depth limit
     /// and the C function's stack.
-    fn descend(&mut self, used: usize, slots: usize) -> mlua::Result<()> {
+    unsafe fn descend(&mut self, l: *mut ffi::lua_State, slots: c_int) -> Result<(), String> {
         self.depth += 1;
-        // A level holds its table and, in an object, the pending key.
-        let refs_ok = self.depth as usize * 2 <= REF_BUDGET;
-        if self.depth <= self.cfg.decode_max_depth && used + slots <= MAX_CSTACK && refs_ok {
+        // Safety: lua_checkstack only grows the stack.
+        if self.depth <= self.cfg.decode_max_depth && unsafe { ffi::lua_checkstack(l, slots) } != 0 {
             return Ok(());
         }
-        Err(error(self.lua, format!("Found too many nested data structures ({}) at character {}", self.depth, self.i)))
+        Err(format!("Found too many nested data structures ({}) at character {}", self.depth, self.i))
     }
 
-    /// `json_process_value`; `used` counts the stack slots held so far.
-    fn value(&mut self, tok: Token, used: usize) -> mlua::Result<Value> {
-        let lua = self.lua;
-        Ok(match tok.kind {
-            Tok::Str => Value::String(lua.create_string(&tok.text)?),
-            Tok::Number => Value::Number(tok.number),
-            Tok::Boolean => Value::Boolean(tok.boolean),
-            Tok::Null => Value::LightUserData(mlua::LightUserData(std::ptr::null_mut())),
-            Tok::ObjBegin => {
-                self.descend(used, 3)?;
-                let t = lua.create_table()?;
-                let mut tok = self.next_token();
-                if tok.kind != Tok::ObjEnd {
-                    loop {
-                        if tok.kind != Tok::Str {
-                            return Err(self.parse_error("object key string", &tok));
-                        }
-                        let key = lua.create_string(&tok.text)?;
-                        let colon = self.next_token();
-                        if colon.kind != Tok::Colon {
-                            return Err(self.parse_error("colon", &colon));
-                        }
-                        let vt = self.next_token();
-                        let v = self.value(vt, used + 2)?;
-                        t.raw_set(key, v)?;
-                        tok = self.next_token();
-                        if tok.kind == Tok::ObjEnd {
-                            break;
-                        }
-                        if tok.kind != Tok::Comma {
-                            return Err(self.parse_error("comma or object end", &tok));
-                        }
-                        tok = self.next_token();
-                    }
+    /// `json_process_value`: pushes the value `tok` starts.
+    unsafe fn push_value(&mut self, l: *mut ffi::lua_State, tok: Token) -> Result<(), String> {
+        // Safety: every push is within the slots `descend` checked (a
+        // scalar takes the one its container reserved for it).
+        unsafe {
+            match tok.kind {
+                Tok::Str => {
+                    ffi::lua_pushlstring(l, tok.text.as_ptr() as *const _, tok.text.len());
                 }
-                self.depth -= 1;
-                Value::Table(t)
-            }
-            Tok::ArrBegin => {
-                self.descend(used, 2)?;
-                let t = lua.create_table()?;
-                let mut tok = self.next_token();
-                if tok.kind != Tok::ArrEnd {
-                    let mut n = 1;
-                    loop {
-                        let v = self.value(tok, used + 1)?;
-                        t.raw_set(n, v)?;
-                        n += 1;
-                        tok = self.next_token();
-                        if tok.kind == Tok::ArrEnd {
-                            break;
+                Tok::Number => ffi::lua_pushnumber(l, tok.number),
+                Tok::Boolean => ffi::lua_pushboolean(l, tok.boolean as c_int),
+                Tok::Null => ffi::lua_pushlightuserdata(l, std::ptr::null_mut()),
+                Tok::ObjBegin => {
+                    self.descend(l, 3)?;
+                    ffi::lua_newtable(l);
+                    let mut tok = self.next_token();
+                    if tok.kind != Tok::ObjEnd {
+                        loop {
+                            if tok.kind != Tok::Str {
+                                return Err(self.parse_error("object key string", &tok));
+                            }
+                            ffi::lua_pushlstring(l, tok.text.as_ptr() as *const _, tok.text.len());
+                            let colon = self.next_token();
+                            if colon.kind != Tok::Colon {
+                                return Err(self.parse_error("colon", &colon));
+                            }
+                            let vt = self.next_token();
+                            self.push_value(l, vt)?;
+                            ffi::lua_rawset(l, -3);
+                            tok = self.next_token();
+                            if tok.kind == Tok::ObjEnd {
+                                break;
+                            }
+                            if tok.kind != Tok::Comma {
+                                return Err(self.parse_error("comma or object end", &tok));
+                            }
+                            tok = self.next_token();
                         }
-                        if tok.kind != Tok::Comma {
-                            return Err(self.parse_error("comma or array end", &tok));
-                        }
-                        tok = self.next_token();
                     }
+                    self.depth -= 1;
                 }
-                self.depth -= 1;
-                Value::Table(t)
+                Tok::ArrBegin => {
+                    self.descend(l, 2)?;
+                    ffi::lua_newtable(l);
+                    let mut tok = self.next_token();
+                    if tok.kind != Tok::ArrEnd {
+                        let mut n: c_int = 1;
+                        loop {
+                            self.push_value(l, tok)?;
+                            ffi::lua_rawseti(l, -2, n.into());
+                            n += 1;
+                            tok = self.next_token();
+                            if tok.kind == Tok::ArrEnd {
+                                break;
+                            }
+                            if tok.kind != Tok::Comma {
+                                return Err(self.parse_error("comma or array end", &tok));
+                            }
+                            tok = self.next_token();
+                        }
+                    }
+                    self.depth -= 1;
+                }
+                _ => return Err(self.parse_error("value", &tok)),
             }
-            _ => return Err(self.parse_error("value", &tok)),
-        })
+            Ok(())
+        }
     }
 }

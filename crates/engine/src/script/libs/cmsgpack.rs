@@ -3,11 +3,10 @@
 //! `unpack_one`, `unpack_limit` of a stream of them, byte for byte as
 //! Redis encodes and with its errors.
 
-use mlua::{Lua, MultiValue, Table, Value};
+use mlua::{ffi, Lua, MultiValue, Table, Value};
 
 use super::{
     arg_error, c_double_to_i64, check_bytes, check_integer, error, exact_args, opt_integer, policy, wrap_table, Pairs,
-    Results, REF_BUDGET,
 };
 
 /// Tables nested deeper than this encode as nil (`LUACMSGPACK_MAX_NESTING`),
@@ -170,24 +169,19 @@ enum Stop {
     Eof,
     /// `Bad data format in input.`
     BadFormat,
-    /// A Lua error (stack overflow, a nil or NaN map key).
-    Lua(mlua::Error),
+    /// `luaL_checkstack`'s error: "stack overflow (<msg>)".
+    Overflow(&'static str),
+    /// `lua_settable`'s own error (no line to add).
+    Index(&'static str),
 }
 
-impl From<mlua::Error> for Stop {
-    fn from(e: mlua::Error) -> Stop {
-        Stop::Lua(e)
-    }
-}
-
+/// Decodes onto Lua's stack: values are pushed as lua-cmsgpack pushes
+/// them, never read as mlua values (which would pin a reference per
+/// nesting level and lose numbers like 1e-300).
 struct Cursor<'a> {
-    lua: &'a Lua,
+    l: *mut ffi::lua_State,
     s: &'a [u8],
     p: usize,
-    /// Stack slots in use when the current top-level value started.
-    top: usize,
-    /// References the call's arguments hold.
-    pinned: usize,
 }
 
 impl Cursor<'_> {
@@ -203,77 +197,88 @@ impl Cursor<'_> {
         self.s[self.p + 1..self.p + 1 + n].iter().fold(0u64, |acc, &b| acc << 8 | b as u64)
     }
 
-    /// `luaL_checkstack(L, 1, msg)` with `used` slots held.
-    fn check_stack(&self, used: usize, msg: &str) -> Result<(), Stop> {
-        // The slots a nested value uses (`used` past `top`) also bound the
-        // references it holds (decoded values go to a table at once).
-        if used + 1 > MAX_CSTACK || used - self.top + self.pinned > REF_BUDGET {
-            return Err(Stop::Lua(error(self.lua, format!("stack overflow ({msg})"))));
+    /// `luaL_checkstack(L, 1, msg)` with `used` slots held in Redis's
+    /// stack. Redis keeps every decoded top-level value on it; ours stores
+    /// them away, so it is never fuller than Redis's and the count decides.
+    fn check_stack(&self, used: usize, msg: &'static str) -> Result<(), Stop> {
+        // Safety: lua_checkstack only grows the stack.
+        if used + 1 > MAX_CSTACK || unsafe { ffi::lua_checkstack(self.l, 1) } == 0 {
+            return Err(Stop::Overflow(msg));
         }
         Ok(())
     }
 
-    fn string(&mut self, header: usize, len: usize) -> Result<Value, Stop> {
+    fn string(&mut self, header: usize, len: usize) -> Result<(), Stop> {
         self.need(header + len)?;
-        let v = self.lua.create_string(&self.s[self.p + header..self.p + header + len])?;
+        let b = &self.s[self.p + header..self.p + header + len];
+        // Safety: a slot was checked for this value.
+        unsafe { ffi::lua_pushlstring(self.l, b.as_ptr() as *const _, b.len()) };
         self.p += header + len;
-        Ok(Value::String(v))
+        Ok(())
     }
 
-    /// `mp_decode_to_lua_type`; `used` counts the stack slots held.
-    fn value(&mut self, used: usize) -> Result<Value, Stop> {
+    fn number(&mut self, v: f64, len: usize) -> Result<(), Stop> {
+        self.p += len;
+        // Safety: a slot was checked for this value.
+        unsafe { ffi::lua_pushnumber(self.l, v) };
+        Ok(())
+    }
+
+    /// `mp_decode_to_lua_type`: pushes one value; `used` counts the stack
+    /// slots Redis holds.
+    fn value(&mut self, used: usize) -> Result<(), Stop> {
         self.need(1)?;
         self.check_stack(used, "too many return values at once; use unpack_one or unpack_limit instead.")?;
         let tag = self.s[self.p];
-        let num = |v: f64, len: usize, c: &mut Self| -> Result<Value, Stop> {
-            c.p += len;
-            Ok(Value::Number(v))
-        };
         match tag {
             0xcc => {
                 self.need(2)?;
-                num(self.be(1) as f64, 2, self)
+                self.number(self.be(1) as f64, 2)
             }
             0xd0 => {
                 self.need(2)?;
-                num(self.be(1) as u8 as i8 as f64, 2, self)
+                self.number(self.be(1) as u8 as i8 as f64, 2)
             }
             0xcd => {
                 self.need(3)?;
-                num(self.be(2) as f64, 3, self)
+                self.number(self.be(2) as f64, 3)
             }
             0xd1 => {
                 self.need(3)?;
-                num(self.be(2) as u16 as i16 as f64, 3, self)
+                self.number(self.be(2) as u16 as i16 as f64, 3)
             }
             0xce => {
                 self.need(5)?;
-                num(self.be(4) as f64, 5, self)
+                self.number(self.be(4) as f64, 5)
             }
             0xd2 => {
                 self.need(5)?;
-                num(self.be(4) as u32 as i32 as f64, 5, self)
+                self.number(self.be(4) as u32 as i32 as f64, 5)
             }
             // Pushed as a signed Lua integer, so the top half wraps.
             0xcf | 0xd3 => {
                 self.need(9)?;
-                num(self.be(8) as i64 as f64, 9, self)
+                self.number(self.be(8) as i64 as f64, 9)
             }
             0xc0 => {
                 self.p += 1;
-                Ok(Value::Nil)
+                // Safety: a slot was checked for this value.
+                unsafe { ffi::lua_pushnil(self.l) };
+                Ok(())
             }
             0xc2 | 0xc3 => {
                 self.p += 1;
-                Ok(Value::Boolean(tag == 0xc3))
+                // Safety: as above.
+                unsafe { ffi::lua_pushboolean(self.l, (tag == 0xc3) as std::os::raw::c_int) };
+                Ok(())
             }
             0xca => {
                 self.need(5)?;
-                num(f32::from_bits(self.be(4) as u32) as f64, 5, self)
+                self.number(f32::from_bits(self.be(4) as u32) as f64, 5)
             }
             0xcb => {
                 self.need(9)?;
-                num(f64::from_bits(self.be(8)), 9, self)
+                self.number(f64::from_bits(self.be(8)), 9)
             }
             0xd9 => {
                 self.need(2)?;
@@ -301,8 +306,8 @@ impl Cursor<'_> {
                     self.map(l, used)
                 }
             }
-            t if t & 0x80 == 0 => num(t as f64, 1, self),
-            t if t & 0xe0 == 0xe0 => num(t as i8 as f64, 1, self),
+            t if t & 0x80 == 0 => self.number(t as f64, 1),
+            t if t & 0xe0 == 0xe0 => self.number(t as i8 as f64, 1),
             t if t & 0xe0 == 0xa0 => self.string(1, (t & 0x1f) as usize),
             t if t & 0xf0 == 0x90 => {
                 self.p += 1;
@@ -316,31 +321,37 @@ impl Cursor<'_> {
         }
     }
 
-    fn array(&mut self, len: usize, used: usize) -> Result<Value, Stop> {
-        let t = self.lua.create_table()?;
+    fn array(&mut self, len: usize, used: usize) -> Result<(), Stop> {
+        // Safety: the slot checked for this value.
+        unsafe { ffi::lua_newtable(self.l) };
         self.check_stack(used + 1, "in function mp_decode_to_lua_array")?;
         for i in 1..=len {
-            let v = self.value(used + 2)?;
-            t.raw_set(i, v)?;
+            self.value(used + 2)?;
+            // Safety: table and value are the top two slots.
+            unsafe { ffi::lua_rawseti(self.l, -2, (i as std::os::raw::c_int).into()) };
         }
-        Ok(Value::Table(t))
+        Ok(())
     }
 
-    fn map(&mut self, len: usize, used: usize) -> Result<Value, Stop> {
-        let t = self.lua.create_table()?;
+    fn map(&mut self, len: usize, used: usize) -> Result<(), Stop> {
+        // Safety: the slot checked for this value.
+        unsafe { ffi::lua_newtable(self.l) };
         for _ in 0..len {
-            let k = self.value(used + 1)?;
-            let v = self.value(used + 2)?;
-            // lua_settable's own errors: the C function has no line to add.
-            match k {
-                Value::Nil => return Err(Stop::Lua(super::super::raise(self.lua, "table index is nil"))),
-                Value::Number(n) if n.is_nan() => {
-                    return Err(Stop::Lua(super::super::raise(self.lua, "table index is NaN")))
+            self.value(used + 1)?;
+            self.value(used + 2)?;
+            // Safety: table, key and value are the top three slots; the
+            // keys lua_settable would refuse are refused first.
+            unsafe {
+                if ffi::lua_isnil(self.l, -2) != 0 {
+                    return Err(Stop::Index("table index is nil"));
                 }
-                k => t.raw_set(k, v)?,
+                if ffi::lua_type(self.l, -2) == ffi::LUA_TNUMBER && ffi::lua_tonumber(self.l, -2).is_nan() {
+                    return Err(Stop::Index("table index is NaN"));
+                }
+                ffi::lua_rawset(self.l, -3);
             }
         }
-        Ok(Value::Table(t))
+        Ok(())
     }
 }
 
@@ -362,35 +373,45 @@ fn unpack(lua: &Lua, args: &MultiValue, base: usize, limit: i64, offset: i64) ->
         ));
     }
     let limit = if decode_all { i32::MAX as i64 } else { limit };
-    // Arguments past the data that are objects hold references for the
-    // whole call.
-    let pinned = args
-        .iter()
-        .skip(1)
-        .filter(|a| !matches!(a, Value::Nil | Value::Boolean(_) | Value::Integer(_) | Value::Number(_)))
-        .count();
-    let mut c = Cursor { lua, s: &s, p: offset as usize, top: base, pinned };
-    let mut out = Results::new(lua)?;
+    let results = lua.create_table()?;
     // The next offset comes first; its place is kept.
     let first = if decode_all { 1 } else { 2 };
+    let mut stop = None;
     let mut cnt = 0;
-    while c.p < s.len() && cnt < limit {
-        c.top = base + cnt as usize;
-        match c.value(c.top) {
-            Ok(v) => out.set(first + cnt as usize, v)?,
-            Err(Stop::Eof) => return Err(error(lua, "Missing bytes in input.")),
-            Err(Stop::BadFormat) => return Err(error(lua, "Bad data format in input.")),
-            Err(Stop::Lua(e)) => return Err(e),
-        }
-        cnt += 1;
+    let mut next_offset = 0;
+    // Safety: the closure decodes above `results` (stack index 1), storing
+    // each top-level value in it, and leaves the stack empty.
+    unsafe {
+        lua.exec_raw::<()>(&results, |l| {
+            let mut c = Cursor { l, s: &s, p: offset as usize };
+            while c.p < s.len() && cnt < limit {
+                // Redis keeps each decoded value on its stack.
+                let top = base + cnt as usize;
+                if let Err(e) = c.value(top) {
+                    stop = Some(e);
+                    break;
+                }
+                ffi::lua_rawseti(l, 1, (first + cnt as std::os::raw::c_int).into());
+                cnt += 1;
+            }
+            if stop.is_none() && !decode_all {
+                match c.check_stack(base + cnt as usize, "in function mp_unpack_full") {
+                    Ok(()) => next_offset = if c.p == s.len() { -1 } else { c.p as i64 },
+                    Err(e) => stop = Some(e),
+                }
+            }
+            ffi::lua_settop(l, 0);
+        })?;
     }
-    if !decode_all {
-        c.top = base + cnt as usize;
-        if let Err(Stop::Lua(e)) = c.check_stack(c.top, "in function mp_unpack_full") {
-            return Err(e);
+    match stop {
+        Some(Stop::Eof) => Err(error(lua, "Missing bytes in input.")),
+        Some(Stop::BadFormat) => Err(error(lua, "Bad data format in input.")),
+        Some(Stop::Overflow(msg)) => Err(error(lua, format!("stack overflow ({msg})"))),
+        Some(Stop::Index(msg)) => Err(super::super::raise(lua, msg)),
+        None if decode_all => Ok((results, cnt as usize)),
+        None => {
+            results.raw_set(1, next_offset)?;
+            Ok((results, first as usize + cnt as usize - 1))
         }
-        let next = if c.p == s.len() { -1 } else { c.p as i64 };
-        out.set(1, next)?;
     }
-    Ok(out.into_return())
 }

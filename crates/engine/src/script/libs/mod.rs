@@ -92,9 +92,9 @@ pub(crate) fn arg_error(lua: &Lua, narg: i64, extra: impl AsRef<[u8]>) -> mlua::
 }
 
 /// Results stored in a Lua table as they are made, rather than held in
-/// Rust until the call returns (each held Value pins a reference; see
-/// [`REF_BUDGET`]). A function wrapped with [`policy::SPREAD`] returns
-/// them.
+/// Rust until the call returns: each held Value pins one of mlua's
+/// references, which Lua 5.1 caps near 8000 and whose exhaustion aborts
+/// the process. A function wrapped with [`policy::SPREAD`] returns them.
 pub(crate) struct Results {
     t: Table,
     n: usize,
@@ -112,12 +112,6 @@ impl Results {
     pub(crate) fn push(&mut self, v: impl mlua::IntoLua) -> mlua::Result<()> {
         self.n += 1;
         self.t.raw_set(self.n, v)
-    }
-
-    /// Replaces result `i` (1-based, at most one past the last).
-    pub(crate) fn set(&mut self, i: usize, v: impl mlua::IntoLua) -> mlua::Result<()> {
-        self.n = self.n.max(i);
-        self.t.raw_set(i, v)
     }
 
     pub(crate) fn last(&self) -> mlua::Result<Value> {
@@ -330,13 +324,6 @@ unsafe fn set_wrapped(l: *mut ffi::lua_State, on: bool) {
         ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, c"ferrokv.wrapped".as_ptr());
     }
 }
-
-/// How many Lua values a library call may hold from Rust at once. Each
-/// one pins a slot of mlua's reference stack, which Lua 5.1 caps near
-/// 8000 and whose exhaustion mlua treats as a fatal bug, so nesting
-/// deeper than this is refused with the library's own error first (long
-/// result lists go through [`Results`] and hold none).
-pub(crate) const REF_BUDGET: usize = 6000;
 
 /// Where the prelude leaves its argument re-reader (see [`exact_args`]).
 pub(crate) const ARGNUM: &str = "ferrokv.argnum";

@@ -195,14 +195,7 @@ end
 local set_loading = function(on)
   if on then api = load_api else api = allowed end
 end
--- Argument n of the native function calling this, as exact text (mlua
--- reads -0 and tiny numbers as integer 0).
-local fmt = string.format
-local argnum = function(n)
-  local _, v = dbg.getlocal(2, n)
-  return fmt('%.17g', v)
-end
-return env, runner, set_loading, argnum
+return env, runner, set_loading
 "#;
 
 /// The error a killed script raises.
@@ -332,11 +325,10 @@ impl Interp {
                 Some(t)
             }
         };
-        let (env, runner, set_loading, argnum): (Table, Function, Function, Function) = lua
+        let (env, runner, set_loading): (Table, Function, Function) = lua
             .load(PRELUDE)
             .set_name("@redis_prelude")
             .call((allowed.clone(), last_err, kind.source(), load_redis.clone()))?;
-        lua.set_named_registry_value(libs::ARGNUM, argnum)?;
         let walk: Function = lua.load(pairs::WALK_LUA).set_name("@redis_walk").eval()?;
         lua.set_named_registry_value(pairs::WALK, walk)?;
         Ok(Interp { lua, kind, allowed, env, runner, set_loading, load_redis, funcs: HashMap::new(), idle })

@@ -285,6 +285,7 @@ unsafe extern "C-unwind" fn wrapper(l: *mut ffi::lua_State) -> c_int {
                 return ffi::luaL_error(l, c"too many arguments".as_ptr());
             }
         }
+        keep_exact(l, nargs);
         ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
         if ffi::lua_type(l, -1) == ffi::LUA_TSTRING {
             ffi::lua_rawget(l, ffi::LUA_REGISTRYINDEX);
@@ -317,6 +318,31 @@ unsafe extern "C-unwind" fn wrapper(l: *mut ffi::lua_State) -> c_int {
     }
 }
 
+/// Stores the number arguments mlua would read as integer 0 (zero, -0 and
+/// tiny numbers) where [`exact_args`] finds them. Every call that has one
+/// replaces the table, and only such an argument is looked up in it, so
+/// what a native reads is its own call's.
+unsafe fn keep_exact(l: *mut ffi::lua_State, nargs: c_int) {
+    // Safety: indexes 1..=nargs are the arguments; two more slots are
+    // within the LUA_MINSTACK a C function has.
+    unsafe {
+        let mut table = false;
+        for i in 1..=nargs {
+            if ffi::lua_type(l, i) == ffi::LUA_TNUMBER && ffi::lua_tonumber(l, i).abs() < f64::EPSILON {
+                if !table {
+                    ffi::lua_createtable(l, 0, 0);
+                    table = true;
+                }
+                ffi::lua_pushvalue(l, i);
+                ffi::lua_rawseti(l, -2, i.into());
+            }
+        }
+        if table {
+            ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, c"ferrokv.exact".as_ptr());
+        }
+    }
+}
+
 unsafe fn set_wrapped(l: *mut ffi::lua_State, on: bool) {
     // Safety: the caller's state, with room for one more value.
     unsafe {
@@ -325,20 +351,25 @@ unsafe fn set_wrapped(l: *mut ffi::lua_State, on: bool) {
     }
 }
 
-/// Where the prelude leaves its argument re-reader (see [`exact_args`]).
-pub(crate) const ARGNUM: &str = "ferrokv.argnum";
+/// Where a [`wrap`]per leaves the exact values of the number arguments
+/// mlua would misread (see [`exact_args`]).
+const EXACT: &str = "ferrokv.exact";
 
 /// mlua's Lua 5.1 build reads -0.0 and numbers smaller than
 /// `f64::EPSILON` in magnitude as the integer 0. A native function that
 /// needs its numbers exact (to encode or pass them on) calls this first:
-/// each such argument is re-read from the calling frame, through the
-/// debug library, as `%.17g` text, which round-trips.
+/// its wrapper kept each such argument in a table, read back here as a
+/// float, which is exact.
 pub(crate) fn exact_args(lua: &Lua, args: &mut MultiValue) {
-    let reread: Option<mlua::Function> = lua.named_registry_value(ARGNUM).ok();
+    if !args.iter().any(|v| matches!(v, Value::Integer(0))) {
+        return;
+    }
+    let Ok(exact) = lua.named_registry_value::<Table>(EXACT) else {
+        return;
+    };
     for (i, v) in args.iter_mut().enumerate() {
         if matches!(v, Value::Integer(0)) {
-            let exact = reread.as_ref().and_then(|f| f.call::<mlua::String>(i + 1).ok());
-            if let Some(n) = exact.and_then(|s| s.to_str().ok()?.parse::<f64>().ok()) {
+            if let Ok(n) = exact.raw_get::<f64>(i + 1) {
                 *v = Value::Number(n);
             }
         }

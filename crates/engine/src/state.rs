@@ -186,6 +186,13 @@ pub struct Platform {
     pub read_file: fn(&std::path::Path) -> std::io::Result<Vec<u8>>,
     /// Tells the service manager (systemd's sd_notify) a state change.
     pub supervisor: fn(&str),
+    /// Listens on `bind` and `port` (no socket for port 0) with the given
+    /// backlog in place of the current listening sockets, which stop
+    /// accepting; on failure they stay (CONFIG SET port/bind).
+    pub listen: fn(&str, u16, i32) -> Result<(), String>,
+    /// Changes the working directory; returns the new one, absolute, or
+    /// the system's error text (CONFIG SET dir).
+    pub chdir: fn(&str) -> Result<String, String>,
 }
 
 impl Default for Platform {
@@ -199,6 +206,8 @@ impl Default for Platform {
             write_file: |_, _| Err(std::io::Error::other("no file system in this build")),
             read_file: |_| Err(std::io::Error::other("no file system in this build")),
             supervisor: |_| {},
+            listen: |_, _, _| Err("no network in this build".into()),
+            chdir: |_| Err("no file system in this build".into()),
         }
     }
 }

@@ -57,7 +57,16 @@ pub fn platform() -> Platform {
         write_file,
         read_file: |p| std::fs::read(p),
         supervisor: crate::supervise::notify_systemd,
+        listen: crate::net::rebind,
+        chdir,
     }
+}
+
+/// CONFIG SET dir: the new working directory, or strerror's text.
+fn chdir(path: &str) -> Result<String, String> {
+    let strerror = |e: std::io::Error| e.to_string().split(" (os error").next().unwrap_or_default().to_string();
+    std::env::set_current_dir(path).map_err(strerror)?;
+    std::env::current_dir().map(|d| d.display().to_string()).map_err(strerror)
 }
 
 /// Writes `bytes` to `path` so that a crash leaves either the old file or

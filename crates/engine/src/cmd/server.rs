@@ -5,7 +5,7 @@ use crate::client;
 use crate::cmd::keys::help_reply;
 use crate::command::args::{int, is, text};
 use crate::command::CommandSpec;
-use crate::config::{self, pflag, PARAMS};
+use crate::config::{self, pflag, Value, PARAMS};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult, SYNTAX};
 use crate::keyspace::Db;
@@ -325,15 +325,70 @@ fn config_set(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
             Err(reason) => return Err(set_failed(name, &reason)),
         }
     }
-    for (i, val) in parsed {
-        ctx.st.cfg.set_at_runtime(i, val);
-    }
+    apply_config(ctx, parsed)?;
     let max = ctx.st.cfg.slowlog_max_len;
     ctx.st.slowlog.trim(max);
     ctx.st.sync_expiry_logging();
     ctx.st.sync_access_clock();
     ctx.out.ok();
     Ok(())
+}
+
+/// Sets the parsed values of CONFIG SET, with what Redis does beyond
+/// storing them: `dir` changes the working directory (a failure changes
+/// nothing), a new `port` or `bind` moves the listening sockets (a failure
+/// restores every value, and the directory). The error names the argument
+/// whose effect failed, as Redis's apply functions do.
+fn apply_config(ctx: &mut Ctx<'_>, mut parsed: Vec<(usize, Value)>) -> CmdResult {
+    let platform = ctx.st.platform;
+    let old_dir = ctx.st.cfg.str("dir").to_string();
+    for (i, v) in parsed.iter_mut() {
+        if let (true, Value::Str(path)) = (PARAMS[*i].name == "dir", &*v) {
+            let cwd = (platform.chdir)(path).map_err(|e| set_failed(b"dir", &e))?;
+            *v = Value::Str(cwd);
+        }
+    }
+    // The first of port and bind (in the arguments' order) that changes.
+    let moved = parsed
+        .iter()
+        .find(|(i, v)| matches!(PARAMS[*i].name, "port" | "bind") && ctx.st.cfg.value(*i) != v)
+        .map(|(i, _)| PARAMS[*i].name);
+    let old: Vec<(usize, Value)> = parsed.iter().map(|(i, _)| (*i, ctx.st.cfg.value(*i).clone())).collect();
+    for (i, val) in parsed {
+        ctx.st.cfg.set_at_runtime(i, val);
+    }
+    let Some(name) = moved else { return Ok(()) };
+    let port = match ctx.st.cfg.get("port") {
+        Value::Int(p) => *p as u16,
+        _ => 0,
+    };
+    let backlog = match ctx.st.cfg.get("tcp-backlog") {
+        Value::Int(b) => *b as i32,
+        _ => 511,
+    };
+    match (platform.listen)(ctx.st.cfg.str("bind"), port, backlog) {
+        Ok(()) => {
+            ctx.st.server.tcp_port = port;
+            Ok(())
+        }
+        Err(why) => {
+            tracing::warn!("Failed applying new configuration. Possibly related to new {name} setting. Restoring previous settings. ({why})");
+            for (i, v) in old {
+                ctx.st.cfg.set(i, v);
+            }
+            if ctx.st.cfg.str("dir") != old_dir {
+                let _ = (platform.chdir)(&old_dir);
+            }
+            Err(set_failed(
+                name.as_bytes(),
+                if name == "port" {
+                    "Unable to listen on this port. Check server logs."
+                } else {
+                    "Failed to bind to specified addresses."
+                },
+            ))
+        }
+    }
 }
 
 fn protected_allowed(ctx: &Ctx<'_>) -> bool {

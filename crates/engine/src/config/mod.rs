@@ -128,8 +128,8 @@ pub const MAXMEMORY_POLICIES: &[&str] = &[
 
 /// The table. Order is irrelevant; names are unique (checked by a test).
 pub static PARAMS: &[Param] = &[
-    p("bind", Kind::Bind, "127.0.0.1 -::1", IMMUTABLE | MULTI_ARG),
-    p("port", Kind::Int(0, 65535), "6379", IMMUTABLE),
+    p("bind", Kind::Bind, "127.0.0.1 -::1", MULTI_ARG),
+    p("port", Kind::Int(0, 65535), "6379", 0),
     p("dir", Kind::Str, "", PROTECTED),
     p("dbfilename", Kind::Str, "dump.rdb", PROTECTED),
     p("rdbcompression", Kind::Bool, "yes", 0),
@@ -824,6 +824,11 @@ impl Config {
         };
         c.refresh();
         c
+    }
+
+    /// The value of parameter `idx`.
+    pub fn value(&self, idx: usize) -> &Value {
+        &self.values[idx]
     }
 
     /// The value of the parameter named `name` (canonical name).

@@ -39,6 +39,53 @@ pub struct Shared {
     running: Arc<ferrokv_engine::script::busy::Running>,
     /// A signal's shutdown is under way (a second SIGINT exits at once).
     signalled: std::sync::atomic::AtomicBool,
+    /// The listening sockets the workers accept on.
+    listeners: Listeners,
+}
+
+/// The current listening sockets. Each worker polls duplicates of them and
+/// takes the new set when the generation moves (CONFIG SET port/bind).
+#[derive(Default)]
+struct Listeners {
+    generation: std::sync::atomic::AtomicU64,
+    set: Mutex<Vec<std::net::TcpListener>>,
+    /// Every worker's waker, to make it look.
+    wakers: Mutex<Vec<Arc<mio::Waker>>>,
+}
+
+/// The workers' shared state, for [`rebind`] (reached from the engine
+/// through a plain function pointer).
+static SHARED: std::sync::OnceLock<Arc<Shared>> = std::sync::OnceLock::new();
+
+/// Listens on `bind` and `port` in place of the current sockets. As in
+/// Redis the old ones stop listening first (a new bind list may name the
+/// same address); if the new ones cannot be opened the old ones listen
+/// again. The old sockets close once every worker has taken the new set.
+pub fn rebind(bind: &str, port: u16, backlog: i32) -> Result<(), String> {
+    use std::os::fd::AsRawFd;
+    let shared = SHARED.get().ok_or("the server is not listening yet")?;
+    let mut set = shared.listeners.set.lock().unwrap_or_else(|e| e.into_inner());
+    // Safety: shutdown(2) and listen(2) on descriptors this set owns; a
+    // shut-down listening socket stays bound and may listen again.
+    for l in set.iter() {
+        unsafe { libc::shutdown(l.as_raw_fd(), libc::SHUT_RDWR) };
+    }
+    let new = if port == 0 { Ok(Vec::new()) } else { listen(bind, port, backlog) };
+    let new = match new {
+        Ok(new) => new,
+        Err(e) => {
+            for l in set.iter() {
+                unsafe { libc::listen(l.as_raw_fd(), backlog) };
+            }
+            return Err(e);
+        }
+    };
+    *set = new;
+    shared.listeners.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    for w in shared.listeners.wakers.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        let _ = w.wake();
+    }
+    Ok(())
 }
 
 impl Shared {
@@ -257,20 +304,21 @@ pub fn run(state: State, listeners: Vec<std::net::TcpListener>, threads: usize, 
         stop: Mutex::new(tx),
         running,
         signalled: std::sync::atomic::AtomicBool::new(false),
+        listeners: Listeners::default(),
     });
+    *shared.listeners.set.lock().unwrap_or_else(|e| e.into_inner()) = listeners;
+    let _ = SHARED.set(shared.clone());
     for w in 0..threads.max(1) {
         let shared = shared.clone();
-        let ls: Vec<std::net::TcpListener> = listeners.iter().map(|l| l.try_clone().expect("clone listener")).collect();
         std::thread::Builder::new()
             .name(format!("ferrokv-w{w}"))
             // Scripts' library calls recurse per nesting level of the data
             // they encode or decode (thousands of levels are legal in
             // Redis); only the pages a deep call touches are committed.
             .stack_size(WORKER_STACK)
-            .spawn(move || worker::run(shared, ls))
+            .spawn(move || worker::run(shared))
             .expect("spawn worker thread");
     }
-    drop(listeners);
     let bg = shared.clone();
     let sig_shared = shared.clone();
     // Signals get a thread of their own: cron blocks on the engine lock

@@ -135,6 +135,9 @@ impl Host {
                 Ok(s) => pending.push(s),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                // Not listening: CONFIG SET port/bind is moving it; the new
+                // set comes with the next wake-up.
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => break,
                 Err(e) => {
                     crate::warning!("Accepting client connection: {e}");
                     // EMFILE and friends: give connections a moment to close.
@@ -171,6 +174,26 @@ impl Host {
                 }
             }
         }
+    }
+
+    /// Polls the current listening sockets in place of the ones it had
+    /// (they move with CONFIG SET port/bind); returns how many there are.
+    fn take_listeners(&self) -> usize {
+        let new: Vec<TcpListener> = {
+            let set = self.shared.listeners.set.lock().unwrap_or_else(|e| e.into_inner());
+            set.iter().filter_map(|l| l.try_clone().ok()).map(TcpListener::from_std).collect()
+        };
+        let mut ls = self.listeners.borrow_mut();
+        for l in ls.iter_mut() {
+            let _ = self.registry.deregister(l);
+        }
+        *ls = new;
+        for (i, l) in ls.iter_mut().enumerate() {
+            if let Err(e) = self.registry.register(l, listener_token(i), Interest::READABLE) {
+                crate::warning!("Polling a listening socket: {e}");
+            }
+        }
+        ls.len()
     }
 
     /// Puts `c` in a slot and under the poll; `None` if polling failed.
@@ -319,16 +342,13 @@ pub fn serve_while_busy(running: &Running) {
 }
 
 /// Runs a worker until the process exits.
-pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
+pub fn run(shared: Arc<Shared>) {
     let mut poll = Poll::new().expect("epoll instance");
-    let mut ls: Vec<TcpListener> = listeners.into_iter().map(TcpListener::from_std).collect();
-    for (i, l) in ls.iter_mut().enumerate() {
-        poll.registry().register(l, listener_token(i), Interest::READABLE).expect("register listener");
-    }
     let wakeups = Wakeups {
         inbox: Arc::new(Mutex::new(Vec::new())),
         waker: Arc::new(Waker::new(poll.registry(), WAKER).expect("waker")),
     };
+    shared.listeners.wakers.lock().unwrap_or_else(|e| e.into_inner()).push(wakeups.waker.clone());
     // Read before building the host: two guards in one expression would
     // lock twice.
     let (auth_required, ids) = {
@@ -339,7 +359,7 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
         slots: RefCell::new(Slots::default()),
         shared: shared.clone(),
         revisit: RefCell::default(),
-        listeners: RefCell::new(ls),
+        listeners: RefCell::default(),
         registry: poll.registry().try_clone().expect("epoll registry"),
         wakeups: wakeups.clone(),
         unregistered: RefCell::default(),
@@ -349,7 +369,9 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
         auth_required: std::cell::Cell::new(auth_required),
         ids,
     });
-    let n_listeners = host.listeners.borrow().len();
+    let generation = || shared.listeners.generation.load(std::sync::atomic::Ordering::SeqCst);
+    let mut listening_generation = generation();
+    let mut n_listeners = host.take_listeners();
     HOST.with(|h| *h.borrow_mut() = Some(host.clone()));
     let mut events = Events::with_capacity(1024);
     let mut active: Vec<usize> = Vec::new();
@@ -378,6 +400,13 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
             }
             continue;
         }
+        // New listening sockets: the old ones' events are moot (they no
+        // longer accept).
+        let moved = generation() != listening_generation;
+        if moved {
+            listening_generation = generation();
+            n_listeners = host.take_listeners();
+        }
         active.clear();
         active.append(&mut carry);
         active.append(&mut host.revisit.borrow_mut());
@@ -386,7 +415,11 @@ pub fn run(shared: Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
         for ev in events.iter() {
             match ev.token() {
                 WAKER => active.append(&mut wakeups.inbox.lock().unwrap_or_else(|e| e.into_inner())),
-                Token(t) if t > usize::MAX - 1 - n_listeners => listening.push(usize::MAX - 1 - t),
+                Token(t) if t > usize::MAX - 1 - n_listeners => {
+                    if !moved {
+                        listening.push(usize::MAX - 1 - t)
+                    }
+                }
                 Token(slot) => {
                     if let Some(c) = host.slots.borrow_mut().get(slot) {
                         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {

@@ -58,13 +58,14 @@ const LIBRARIES: &[&str] = &[
      redis.register_function('ver', function() return {redis.REDIS_VERSION_NUM > 0, type(redis.setresp)} end)\n\
      redis.register_function('reg', function() return redis.register_function('z', function() end) end)",
     // redis.call kept from one FCALL to the next; what only EVAL has.
-    "#!lua name=lib5
-local saved
-     redis.register_function('keep', function() saved = saved or redis.call return saved('incr', 'kept') end)
-     redis.register_function('has', function(k, a) return {type(redis.breakpoint), type(redis.debug), type(redis.replicate_commands), type(redis.acl_check_cmd)} end)
+    "#!lua name=lib5\nlocal saved, resp, repl\n\
+     redis.register_function('keep', function() saved = saved or redis.call return saved('incr', 'kept') end)\n\
+     redis.register_function('keep3', function() resp = resp or redis.setresp repl = repl or redis.set_repl \
+     resp(3) repl(redis.REPL_ALL) return saved('hgetall', 'nokey') end)\n\
+     redis.register_function('has', function(k, a) return {type(redis.breakpoint), type(redis.debug), \
+     type(redis.replicate_commands), type(redis.acl_check_cmd)} end)\n\
      redis.register_function('acl', function(k, a) return redis.acl_check_cmd(unpack(a)) end)",
-    "#!lua name=lib6
-return redis.acl_check_cmd('get')",
+    "#!lua name=lib6\nreturn redis.acl_check_cmd('get')",
 ];
 
 /// Commands after the libraries: calls, listings, deletion, flags.
@@ -90,6 +91,8 @@ const STEPS: &[&[&str]] = &[
     &["FCALL", "reg", "0"],
     &["FCALL", "keep", "0"],
     &["FCALL", "keep", "0"],
+    &["FCALL", "keep3", "0"],
+    &["FCALL", "keep3", "0"],
     &["FCALL", "has", "0"],
     &["FCALL", "acl", "0", "set"],
     &["FCALL", "acl", "0", "client", "nosuch"],

@@ -90,8 +90,11 @@ const SCRIPTS: &[&str] = &[
     "return redis.log({}, 'hi')",
     "return redis.log('9', 'hi')",
     "return redis.log(1)",
-    // redis.call kept in a variable works on later runs too.
+    // redis.call kept in a variable (functions.rs keeps one across calls).
     "local c = redis.call return c('incr', 'x')",
+    // Exact numbers are a call's own, never a previous call's.
+    "return {cjson.encode(-0), cjson.encode(0), struct.pack('>dd', 1, -0), struct.pack('>dd', 0, 1)}",
+    "return {redis.call('echo', 1e-300), redis.call('echo', 0), bit.bor(0, 5e-324), cjson.encode(1e-300)}",
 ];
 
 #[test]
@@ -172,7 +175,66 @@ const RAW_REPLIES: &[&str] = &[
     "local t = {} local c = t for i = 1, 3000 do local n = {} c.set = {[n]=true} c = n end return t",
     "local t = {} for i = 1, 100000 do t[i] = {i, tostring(i)} end return t",
     "local t = {} for i = 1, 20000 do t['k'..i] = i end return {map=t}",
+    // C strings end at a NUL; error bytes are sent as they are.
+    "return {ok='a\\0b'}",
+    "return {err='a\\0b c'}",
+    "return {1, {err='\\255 x'}}",
 ];
+
+/// Scripts whose errors INFO counts as Redis does: not an error redis.call
+/// or redis.pcall already counted when its command failed (unless the
+/// script clears the mark), but errors a script makes up, nested ones
+/// included, by the code before a space in the first 32 bytes.
+const COUNTED_ERRORS: &[&str] = &[
+    "return {err='oops'}",
+    "return {err='X y'}",
+    "return redis.pcall('incr', 'strkey')",
+    "return redis.call('incr', 'strkey')",
+    "return {{err='Y z'}, 1}",
+    "return {err='aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa b'}",
+    "error('boom')",
+    "error({err='RAISED here'})",
+    "return redis.pcall('nosuch')",
+    "return redis.call('nosuch')",
+    "return redis.pcall()",
+    "return {redis.pcall('get')}",
+    "local t = redis.pcall('incr', 'strkey') t.ignore_error_stats_update = false return t",
+    "return redis.error_reply('MINE here')",
+];
+
+#[test]
+fn script_error_stats_match_redis() {
+    let mut guard = pair().lock().unwrap_or_else(|e| e.into_inner());
+    let p = &mut *guard;
+    let mut seen = Vec::new();
+    for c in [&mut p.fk, &mut p.redis] {
+        c.cmd(&["DISCARD"]);
+        c.cmd(&["HELLO", "2"]);
+        c.cmd(&["SET", "strkey", "text"]);
+        c.cmd(&["CONFIG", "RESETSTAT"]);
+        for s in COUNTED_ERRORS {
+            c.cmd(&["EVAL", s, "0"]);
+        }
+        let info = |c: &mut ferrokv_testkit::Conn, section: &str| {
+            String::from_utf8_lossy(c.cmd(&["INFO", section]).as_bytes().unwrap_or_default()).into_owned()
+        };
+        let mut lines: Vec<String> =
+            info(c, "errorstats").lines().filter(|l| l.starts_with("errorstat_")).map(String::from).collect();
+        lines.sort();
+        lines.extend(info(c, "stats").lines().filter(|l| l.starts_with("total_error_replies")).map(String::from));
+        // Calls and failures, not timings.
+        for l in
+            info(c, "commandstats").lines().filter(|l| l.starts_with("cmdstat_eval") || l.starts_with("cmdstat_incr"))
+        {
+            let (name, fields) = l.split_once(':').unwrap_or_default();
+            let kept: Vec<&str> = fields.split(',').filter(|f| !f.starts_with("usec")).collect();
+            lines.push(format!("{name}:{}", kept.join(",")));
+        }
+        lines.sort();
+        seen.push(lines);
+    }
+    assert_eq!(seen[0], seen[1], "ferrokv (left) and redis (right) count script errors differently");
+}
 
 #[test]
 fn raw_replies_match_redis() {

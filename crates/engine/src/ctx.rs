@@ -28,6 +28,9 @@ pub struct Ctx<'a> {
     /// Keys the handler reports as modified, by database, in place of the
     /// dispatcher's inference from the key specs (for WATCH).
     pub(crate) signals: Option<Vec<(usize, Vec<u8>)>>,
+    /// The handler wrote an error reply itself (a script's), so the call
+    /// counts as failed though it returned Ok.
+    pub(crate) failed: bool,
 }
 
 impl<'a> Ctx<'a> {

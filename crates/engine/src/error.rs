@@ -33,9 +33,11 @@ impl CmdError {
         &self.0
     }
 
-    /// The error code (first word), as INFO errorstats counts it.
+    /// The error code, as INFO errorstats counts it (`afterErrorReply`):
+    /// the text before a space within the reply line's first 32 bytes
+    /// (its `-` included), else `ERR`.
     pub fn code(&self) -> &str {
-        self.0.split(' ').next().unwrap_or("ERR")
+        code_of(&self.0)
     }
 }
 
@@ -78,4 +80,12 @@ pub fn invalid_expire(cmd: &str) -> CmdError {
 pub fn unknown_subcommand(sub: &[u8], container: &str) -> CmdError {
     let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
     CmdError::err(format_args!("unknown subcommand '{sub}'. Try {} HELP.", container.to_ascii_uppercase()))
+}
+
+/// [`CmdError::code`] of an error line given without its `-`.
+pub fn code_of(line: &str) -> &str {
+    match line.as_bytes().iter().take(31).position(|&c| c == b' ') {
+        Some(p) => &line[..p],
+        None => "ERR",
+    }
 }

@@ -338,12 +338,12 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
     };
     let started = Instant::now();
     let run = |st: &mut State, client: &mut Client, out: &mut Out| {
-        let mut ctx = Ctx { st, client, out, now_ms, cmd, dirty: 0, rewrite: None, signals: None };
+        let mut ctx = Ctx { st, client, out, now_ms, cmd, dirty: 0, rewrite: None, signals: None, failed: false };
         let result = handler(&mut ctx, argv);
-        let Ctx { dirty, rewrite, signals, .. } = ctx;
-        (result, dirty, rewrite, signals)
+        let Ctx { dirty, rewrite, signals, failed, .. } = ctx;
+        (result, dirty, rewrite, signals, failed)
     };
-    let (result, dirty, rewrite, signals) =
+    let (result, dirty, rewrite, signals, failed) =
         if st.tracking.enabled() && cmd.has(flag::SCRIPT_FLAGS) && !client.has(client::SCRIPT) {
             crate::tracking::in_script(st, cmd, argv, |st| run(st, client, out))
         } else {
@@ -395,6 +395,8 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
     if let Err(e) = &result {
         stat.failed += 1;
         reply_error(st, out, e);
+    } else if failed {
+        stat.failed += 1;
     }
     st.stats.commands_processed += 1;
     st.dirty += dirty;

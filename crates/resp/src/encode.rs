@@ -90,9 +90,9 @@ impl Out {
     /// An error reply. `msg` carries its own prefix (`ERR ...`,
     /// `WRONGTYPE ...`); line breaks are replaced by spaces so the reply stays
     /// one protocol line, as Redis does.
-    pub fn error(&mut self, msg: &str) {
+    pub fn error(&mut self, msg: impl AsRef<[u8]>) {
         self.buf.push(b'-');
-        self.buf.extend(msg.bytes().map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
+        self.buf.extend(msg.as_ref().iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
         self.buf.extend_from_slice(b"\r\n");
     }
 

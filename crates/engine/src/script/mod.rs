@@ -82,30 +82,25 @@ pub(crate) struct Interp {
     idle: Vec<(&'static str, Function)>,
 }
 
+const CALL_SLOT: &str = "ferrokv.call";
+const PCALL_SLOT: &str = "ferrokv.pcall";
+const SETRESP_SLOT: &str = "ferrokv.setresp";
+const SET_REPL_SLOT: &str = "ferrokv.set_repl";
+
 /// The `redis` functions bound to the running script: `(name, registry
 /// slot, wrapper policy, error outside a run)`. The function a script sees
 /// is permanent (a script may keep it for a later run, as in Redis); at
 /// each call it runs what its registry slot holds.
 const BOUND: [(&str, &str, i64, &str); 4] = [
-    ("call", "ferrokv.call", libs::policy::PACK, "redis.call/pcall can only be called inside a script invocation"),
-    ("pcall", "ferrokv.pcall", libs::policy::PACK, "redis.call/pcall can only be called inside a script invocation"),
-    (
-        "setresp",
-        "ferrokv.setresp",
-        libs::policy::TRUNCATE,
-        "redis.setresp can only be called inside a script invocation",
-    ),
-    (
-        "set_repl",
-        "ferrokv.set_repl",
-        libs::policy::TRUNCATE,
-        "redis.set_repl can only be called inside a script invocation",
-    ),
+    ("call", CALL_SLOT, libs::policy::PACK, "redis.call/pcall can only be called inside a script invocation"),
+    ("pcall", PCALL_SLOT, libs::policy::PACK, "redis.call/pcall can only be called inside a script invocation"),
+    ("setresp", SETRESP_SLOT, libs::policy::TRUNCATE, "redis.setresp can only be called inside a script invocation"),
+    ("set_repl", SET_REPL_SLOT, libs::policy::TRUNCATE, "redis.set_repl can only be called inside a script invocation"),
 ];
 
 /// The Lua side of the sandbox: Redis's error handler (the error table
-/// carries the user script's source and line), the read-only environment,
-/// and `redis.call`/`redis.pcall` over one native entry point.
+/// carries the user script's source and line), the read-only environment
+/// and the runner that calls a script under the handler.
 const PRELUDE: &str = r#"
 local dbg, allowed, last_err, source, load_redis = debug, ...
 -- Errors raised by native functions arrive as opaque userdata; the value
@@ -121,7 +116,7 @@ local handler = function(err)
   err = unwrap(err)
   local i = dbg.getinfo(2, 'nSl')
   -- The frame to blame is the nearest one in the user's script (Redis
-  -- looks one level past a C function; redis.call is a Lua wrapper here).
+  -- looks one level past a C function; natives sit behind a wrapper here).
   local lvl = 2
   while i and i.source ~= source do
     lvl = lvl + 1
@@ -839,9 +834,9 @@ fn run(
             (true, v) => Ok(v),
             (false, v) => Err(raise(lua, v)),
         })?;
-        lua.set_named_registry_value(BOUND[0].1, call)?;
+        lua.set_named_registry_value(CALL_SLOT, call)?;
         let pcall = scope.create_function(|lua, args: MultiValue| Ok(command(lua, &mut run.borrow_mut(), args)?.1))?;
-        lua.set_named_registry_value(BOUND[1].1, pcall)?;
+        lua.set_named_registry_value(PCALL_SLOT, pcall)?;
         let setresp = scope.create_function(|lua, v: MultiValue| {
             if v.len() != 1 {
                 return Err(raise_table(lua, "redis.setresp() requires one argument."));
@@ -854,7 +849,7 @@ fn run(
             };
             Ok(())
         })?;
-        lua.set_named_registry_value(BOUND[2].1, setresp)?;
+        lua.set_named_registry_value(SETRESP_SLOT, setresp)?;
         let set_repl = scope.create_function(|lua, v: MultiValue| {
             if v.len() != 1 {
                 return Err(raise_table(lua, "redis.set_repl() requires two arguments."));
@@ -869,7 +864,7 @@ fn run(
             run.borrow_mut().replicate = flags != 0;
             Ok(())
         })?;
-        lua.set_named_registry_value(BOUND[3].1, set_repl)?;
+        lua.set_named_registry_value(SET_REPL_SLOT, set_repl)?;
         let mut call_args = MultiValue::from_vec(vec![Value::Function(f.clone())]);
         call_args.extend(args);
         let result: MultiValue = runner.call(call_args)?;
@@ -878,16 +873,8 @@ fn run(
         let resp = run.borrow().resp;
         // Convert inside the scope: tables are read while still valid.
         let mut out = Out::new(if ctx.out.resp3() { Protocol::Resp3 } else { Protocol::Resp2 });
-        let err = if !ok {
-            Some(script_error(&value, name))
-        } else if reply::write(&lua, &mut out, value, resp)? {
-            // An error table: the reply is the error, counted as one.
-            let line = String::from_utf8_lossy(&out.buf[1..out.buf.len() - 2]).into_owned();
-            Some(CmdError::full(line))
-        } else {
-            None
-        };
-        Ok((out, err))
+        let replied = if ok { Ok(reply::write(&lua, &mut out, value, resp)?) } else { Err(script_error(&value, name)) };
+        Ok((out, replied))
     });
     for (slot, f) in &idle {
         if let Err(e) = lua.set_named_registry_value(slot, f) {
@@ -900,14 +887,27 @@ fn run(
     // effect before the engine is released.
     busy::apply_late(ctx.st, running.take_late(true), ctx.now_ms);
     running.finish();
-    let (out, err) = outcome.map_err(|e| CmdError::err(format_args!("Error running script {name}, {e}")))?;
+    let (out, replied) = outcome.map_err(|e| CmdError::err(format_args!("Error running script {name}, {e}")))?;
     ctx.st.wrap_propagated_since(mark);
     ctx.propagate_nothing();
-    if let Some(e) = err {
-        return Err(e);
+    // Error replies are counted as Redis counts them: not those redis.call
+    // counted already, but the call fails all the same.
+    match replied {
+        Ok(errors) => {
+            for code in &errors.codes {
+                ctx.st.count_error(code);
+            }
+            ctx.failed |= errors.any;
+            ctx.out.raw(&out.buf);
+            Ok(())
+        }
+        Err((e, false)) => Err(e),
+        Err((e, true)) => {
+            ctx.out.error(e.message());
+            ctx.failed = true;
+            Ok(())
+        }
     }
-    ctx.out.raw(&out.buf);
-    Ok(())
 }
 
 /// `(int)lua_tonumber(L, 1)` of a one-argument call: numeric strings are
@@ -919,10 +919,13 @@ fn c_int_of(lua: &Lua, mut v: MultiValue) -> mlua::Result<i32> {
 
 /// The error reply of a script that raised: the error table's message,
 /// with where it happened when the handler found the user's frame.
-fn script_error(v: &Value, sha: &str) -> CmdError {
+/// Also whether the error carries `ignore_error_stats_update` (it came
+/// from redis.call and was counted then).
+fn script_error(v: &Value, sha: &str) -> (CmdError, bool) {
     let Value::Table(t) = v else {
-        return CmdError::err(format_args!("Error running script {sha}, execution failure"));
+        return (CmdError::err(format_args!("Error running script {sha}, execution failure")), false);
     };
+    let flagged = t.raw_get::<bool>(IGNORE_STATS).unwrap_or(false);
     let msg: String = t.raw_get::<mlua::String>("err").map(|s| s.to_string_lossy()).unwrap_or_default();
     let source: Option<String> = t.raw_get::<mlua::String>("source").ok().map(|s| s.to_string_lossy());
     let line: Option<i64> = t.raw_get::<i64>("line").ok();
@@ -930,7 +933,22 @@ fn script_error(v: &Value, sha: &str) -> CmdError {
     if let (Some(source), Some(line)) = (source, line) {
         full.push_str(&format!(" script: {sha}, on {source}:{line}."));
     }
-    CmdError::full(full)
+    (CmdError::full(full), flagged)
+}
+
+/// The field that marks an error table as counted already.
+const IGNORE_STATS: &str = "ignore_error_stats_update";
+
+/// A command redis.call/pcall refuses to run (Redis's `scriptCall`
+/// checks): counted as an error reply now, and marked so that the script's
+/// reply does not count it again.
+fn refused(lua: &Lua, st: &mut State, msg: &str) -> mlua::Result<(bool, Value)> {
+    let text = error_text(msg);
+    st.count_error(crate::error::code_of(&text));
+    let t = lua.create_table()?;
+    t.raw_set("err", text)?;
+    t.raw_set(IGNORE_STATS, true)?;
+    Ok((false, Value::Table(t)))
 }
 
 /// An error table as `redis.pcall` returns it.
@@ -955,22 +973,20 @@ fn command(lua: &Lua, run: &mut Run<'_>, args: MultiValue) -> mlua::Result<(bool
     let cmd = match exec::resolve(&refs) {
         Resolved::Command(c) => c,
         Resolved::Rejected(_, Some(_)) => {
-            return Ok((false, error_table(lua, "Wrong number of args calling Redis command from script")?))
+            return refused(lua, run.st, "Wrong number of args calling Redis command from script")
         }
-        Resolved::Rejected(_, None) => {
-            return Ok((false, error_table(lua, "Unknown Redis command called from script")?))
-        }
+        Resolved::Rejected(_, None) => return refused(lua, run.st, "Unknown Redis command called from script"),
     };
     if cmd.has(flag::NOSCRIPT) {
-        return Ok((false, error_table(lua, "This Redis command is not allowed from script")?));
+        return refused(lua, run.st, "This Redis command is not allowed from script");
     }
     if run.read_only && (cmd.has(flag::WRITE) || cmd.has(flag::MAY_REPLICATE)) {
-        return Ok((false, error_table(lua, "Write commands are not allowed from read-only scripts.")?));
+        return refused(lua, run.st, "Write commands are not allowed from read-only scripts.");
     }
     // Out of memory at the start, a script may not begin to write (it
     // could not be stopped halfway through later).
     if run.oom && !run.dirty && cmd.has(flag::DENYOOM) {
-        return Ok((false, error_table(lua, "-OOM command not allowed when used memory > 'maxmemory'.")?));
+        return refused(lua, run.st, "-OOM command not allowed when used memory > 'maxmemory'.");
     }
     if cmd.has(flag::WRITE) {
         run.dirty = true;
@@ -1043,7 +1059,13 @@ fn lua_from_frame(lua: &Lua, f: &Frame) -> mlua::Result<Value> {
         Frame::NullBulk | Frame::NullArray => Value::Boolean(false),
         Frame::Null => Value::Nil,
         Frame::Simple(s) => single("ok", Value::String(lua.create_string(s)?))?,
-        Frame::Error(e) | Frame::BlobError(e) => single("err", Value::String(lua.create_string(e)?))?,
+        // The command's error was counted when it failed.
+        Frame::Error(e) | Frame::BlobError(e) => {
+            let t = lua.create_table()?;
+            t.raw_set("err", lua.create_string(e)?)?;
+            t.raw_set(IGNORE_STATS, true)?;
+            Value::Table(t)
+        }
         Frame::Array(items) | Frame::Push(items) => {
             let t = lua.create_table_with_capacity(items.len(), 0)?;
             for (i, it) in items.iter().enumerate() {

@@ -19,14 +19,34 @@ use super::libs::c_double_to_i64;
 /// difference is filled so that the stack limit falls at Redis's depth.
 const REDIS_BASE_SLOTS: c_int = 2;
 
+/// The error replies a conversion wrote.
+#[derive(Default)]
+pub(super) struct Errors {
+    /// Whether it wrote any (the call then counts as failed).
+    pub any: bool,
+    /// The codes INFO errorstats counts: those of error tables without
+    /// `ignore_error_stats_update`, which redis.call's errors carry (they
+    /// were counted when their command failed).
+    pub codes: Vec<String>,
+}
+
+impl Errors {
+    /// An error table's message `msg` was replied.
+    fn add(&mut self, msg: &[u8], counted: bool) {
+        self.any = true;
+        if counted {
+            self.codes.push(crate::error::code_of(&String::from_utf8_lossy(msg)).to_string());
+        }
+    }
+}
+
 /// Writes `v` to `out`; `resp` is the protocol the script chose with
-/// redis.setresp, which decides how booleans are returned. Returns whether
-/// the reply is an error (the script returned an error table).
-pub(super) fn write(lua: &Lua, out: &mut Out, v: Value, resp: Protocol) -> mlua::Result<bool> {
-    let start = out.buf.len();
+/// redis.setresp, which decides how booleans are returned.
+pub(super) fn write(lua: &Lua, out: &mut Out, v: Value, resp: Protocol) -> mlua::Result<Errors> {
+    let mut errors = Errors::default();
     // Safety: the closure runs with `v` pushed at the top of a protected
-    // C frame and leaves the stack as it found it; no value with a
-    // destructor is alive across a Lua call that could raise.
+    // C frame and empties the stack; no value with a destructor is alive
+    // across a Lua call that could raise (mlua aborts on out of memory).
     unsafe {
         lua.exec_raw::<()>(v, |l| {
             let filler = (REDIS_BASE_SLOTS - ffi::lua_gettop(l)).max(0);
@@ -34,11 +54,11 @@ pub(super) fn write(lua: &Lua, out: &mut Out, v: Value, resp: Protocol) -> mlua:
                 ffi::lua_pushnil(l);
                 ffi::lua_insert(l, 1);
             }
-            convert(l, out, resp);
+            convert(l, out, resp, &mut errors);
             ffi::lua_settop(l, 0);
         })?;
     }
-    Ok(out.buf.get(start) == Some(&b'-'))
+    Ok(errors)
 }
 
 /// Pushes `name` (a NUL-terminated field name) and replaces it with
@@ -62,13 +82,18 @@ unsafe fn bytes<'a>(l: *mut ffi::lua_State, idx: c_int) -> &'a [u8] {
     }
 }
 
+/// A Lua string as C reads it: up to its first NUL (`sdsnew`).
+fn c_str(s: &[u8]) -> &[u8] {
+    &s[..s.iter().position(|&c| c == 0).unwrap_or(s.len())]
+}
+
 /// Line breaks as spaces (`sdsmapchars(s, "\r\n", "  ")`).
 fn spaced(s: &[u8]) -> Vec<u8> {
     s.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }).collect()
 }
 
 /// Converts and pops the value at the top of the stack.
-unsafe fn convert(l: *mut ffi::lua_State, out: &mut Out, resp: Protocol) {
+unsafe fn convert(l: *mut ffi::lua_State, out: &mut Out, resp: Protocol, errors: &mut Errors) {
     // Safety: as in `write`; every push below is within the 4 slots
     // checked here, as in Redis.
     unsafe {
@@ -89,7 +114,7 @@ unsafe fn convert(l: *mut ffi::lua_State, out: &mut Out, resp: Protocol) {
             }
             ffi::LUA_TNUMBER => out.int(c_double_to_i64(ffi::lua_tonumber(l, -1))),
             ffi::LUA_TTABLE => {
-                if table(l, out, resp) {
+                if table(l, out, resp, errors) {
                     return;
                 }
             }
@@ -102,21 +127,26 @@ unsafe fn convert(l: *mut ffi::lua_State, out: &mut Out, resp: Protocol) {
 /// Converts the table at the top: an error, status, double, big number,
 /// verbatim string, map or set table, else an array up to the first nil.
 /// Returns whether the table was popped already.
-unsafe fn table(l: *mut ffi::lua_State, out: &mut Out, resp: Protocol) -> bool {
+unsafe fn table(l: *mut ffi::lua_State, out: &mut Out, resp: Protocol, errors: &mut Errors) -> bool {
     // Safety: as in `convert`.
     unsafe {
         if field(l, c"err", -1) == ffi::LUA_TSTRING {
             // Trimmed of line breaks at the end (addReplyErrorFormatEx);
             // `out` spaces those in the middle.
-            let msg = bytes(l, -1);
-            let end = msg.iter().rposition(|&c| c != b'\r' && c != b'\n').map_or(0, |i| i + 1);
-            out.error(&String::from_utf8_lossy(&msg[..end]));
+            let msg = c_str(bytes(l, -1));
+            let msg = &msg[..msg.iter().rposition(|&c| c != b'\r' && c != b'\n').map_or(0, |i| i + 1)];
+            out.error(msg);
+            let msg = msg.to_vec();
+            ffi::lua_pop(l, 1);
+            let flagged =
+                field(l, c"ignore_error_stats_update", -1) == ffi::LUA_TBOOLEAN && ffi::lua_toboolean(l, -1) != 0;
+            errors.add(&msg, !flagged);
             ffi::lua_pop(l, 2);
             return true;
         }
         ffi::lua_pop(l, 1);
         if field(l, c"ok", -1) == ffi::LUA_TSTRING {
-            out.simple(&spaced(bytes(l, -1)));
+            out.simple(&spaced(c_str(bytes(l, -1))));
             ffi::lua_pop(l, 2);
             return true;
         }
@@ -160,8 +190,8 @@ unsafe fn table(l: *mut ffi::lua_State, out: &mut Out, resp: Protocol) -> bool {
                 // table, key, value: the key is converted from a copy so
                 // that lua_next can go on from it.
                 ffi::lua_pushvalue(l, -2);
-                convert(l, out, resp);
-                convert(l, out, resp);
+                convert(l, out, resp, errors);
+                convert(l, out, resp, errors);
             }
             ffi::lua_pop(l, 2);
             return true;
@@ -173,7 +203,7 @@ unsafe fn table(l: *mut ffi::lua_State, out: &mut Out, resp: Protocol) -> bool {
             while ffi::lua_next(l, -2) != 0 {
                 ffi::lua_pop(l, 1);
                 ffi::lua_pushvalue(l, -1);
-                convert(l, out, resp);
+                convert(l, out, resp, errors);
             }
             ffi::lua_pop(l, 2);
             return true;
@@ -191,7 +221,7 @@ unsafe fn table(l: *mut ffi::lua_State, out: &mut Out, resp: Protocol) -> bool {
         out.array(len as usize);
         for j in 1..=len {
             ffi::lua_rawgeti(l, -1, j);
-            convert(l, out, resp);
+            convert(l, out, resp, errors);
         }
         false
     }

@@ -256,7 +256,7 @@ impl Conn {
                     }
                 }
                 Err(e) => {
-                    self.out.error(&format!("ERR {}", e.0));
+                    self.out.error(format!("ERR {}", e.0));
                     st.count_error("ERR");
                     crate::verbose!(
                         "Protocol error ({}) from client: id={} addr={}",
@@ -452,7 +452,7 @@ impl Conn {
                     }
                 }
                 Err(e) => {
-                    self.out.error(&format!("ERR {}", e.0));
+                    self.out.error(format!("ERR {}", e.0));
                     self.closing = Closing::AfterWrite;
                     break;
                 }

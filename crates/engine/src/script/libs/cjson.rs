@@ -661,6 +661,9 @@ impl Decoder<'_> {
                                 return Err(self.parse_error("object key string", &tok));
                             }
                             ffi::lua_pushlstring(l, tok.text.as_ptr() as *const _, tok.text.len());
+                            // No frame keeps heap memory across lua_rawset,
+                            // which can raise (table overflow) past it.
+                            drop(std::mem::take(&mut tok.text));
                             let colon = self.next_token();
                             if colon.kind != Tok::Colon {
                                 return Err(self.parse_error("colon", &colon));

@@ -155,8 +155,8 @@ pub(crate) mod policy {
     }
 }
 
-/// More object arguments than this are not handed to native functions one
-/// by one (see [`policy`]); it is above cmsgpack.pack's own limit (4000).
+/// More arguments than this are not handed to native functions one by one
+/// (see [`policy`]); it is above cmsgpack.pack's own limit (4000).
 const MANY: c_int = 4001;
 
 /// The light userdata that starts a packed argument list.
@@ -282,6 +282,7 @@ unsafe extern "C-unwind" fn wrapper(l: *mut ffi::lua_State) -> c_int {
                 ffi::lua_pushinteger(l, nargs.into());
                 nargs = 3;
             } else {
+                // Every wrapper truncates or packs; a guard for a new one.
                 return ffi::luaL_error(l, c"too many arguments".as_ptr());
             }
         }
@@ -319,9 +320,9 @@ unsafe extern "C-unwind" fn wrapper(l: *mut ffi::lua_State) -> c_int {
 }
 
 /// Stores the number arguments mlua would read as integer 0 (zero, -0 and
-/// tiny numbers) where [`exact_args`] finds them. Every call that has one
-/// replaces the table, and only such an argument is looked up in it, so
-/// what a native reads is its own call's.
+/// tiny numbers) where [`exact_args`] finds them. Only such an argument is
+/// looked up there, and its call has just written that slot, so what a
+/// native reads is its own call's.
 unsafe fn keep_exact(l: *mut ffi::lua_State, nargs: c_int) {
     // Safety: indexes 1..=nargs are the arguments; two more slots are
     // within the LUA_MINSTACK a C function has.
@@ -330,7 +331,15 @@ unsafe fn keep_exact(l: *mut ffi::lua_State, nargs: c_int) {
         for i in 1..=nargs {
             if ffi::lua_type(l, i) == ffi::LUA_TNUMBER && ffi::lua_tonumber(l, i).abs() < f64::EPSILON {
                 if !table {
-                    ffi::lua_createtable(l, 0, 0);
+                    // One table for the interpreter's life: what a call
+                    // writes is all that call reads.
+                    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"ferrokv.exact".as_ptr());
+                    if ffi::lua_type(l, -1) != ffi::LUA_TTABLE {
+                        ffi::lua_pop(l, 1);
+                        ffi::lua_createtable(l, 0, 0);
+                        ffi::lua_pushvalue(l, -1);
+                        ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, c"ferrokv.exact".as_ptr());
+                    }
                     table = true;
                 }
                 ffi::lua_pushvalue(l, i);
@@ -338,7 +347,7 @@ unsafe fn keep_exact(l: *mut ffi::lua_State, nargs: c_int) {
             }
         }
         if table {
-            ffi::lua_setfield(l, ffi::LUA_REGISTRYINDEX, c"ferrokv.exact".as_ptr());
+            ffi::lua_pop(l, 1);
         }
     }
 }

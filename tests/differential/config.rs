@@ -15,10 +15,9 @@ fn all_config(s: &Server) -> BTreeMap<String, String> {
 }
 
 /// Parameters whose values differ by design: where each server runs (port,
-/// dir), ferrokv's own threading default, the 7.2 set encoding knobs that
-/// 7.0 lacks, and latency tracking (off: ferrokv has no latencystats yet).
-const OWN: &[&str] =
-    &["port", "dir", "io-threads", "set-max-listpack-entries", "set-max-listpack-value", "latency-tracking"];
+/// dir), ferrokv's own threading default, and the 7.2 set encoding knobs
+/// that 7.0 lacks.
+const OWN: &[&str] = &["port", "dir", "io-threads", "set-max-listpack-entries", "set-max-listpack-value"];
 
 fn compare(ours: &BTreeMap<String, String>, theirs: &BTreeMap<String, String>) -> Vec<String> {
     let mut diffs = Vec::new();
@@ -57,10 +56,9 @@ fn debians_stock_redis_conf_starts_both_servers_alike() {
     assert_eq!(ours.get("oom-score-adj-values").map(String::as_str), Some("0 200 800"));
 }
 
-/// Parameters not set to every test value here: latency-tracking, refused
-/// (its own message, where Redis would say OK) for want of the behaviour;
-/// port and bind, which move the listeners ([`listeners_move_as_in_redis`]).
-const REFUSED_VALUE: &[&str] = &["latency-tracking", "port", "bind"];
+/// Parameters not set to every test value here: port and bind, which move
+/// the listeners ([`listeners_move_as_in_redis`]).
+const REFUSED_VALUE: &[&str] = &["port", "bind"];
 
 /// CONFIG SET of every parameter, to its current value and to a value no
 /// parameter accepts, answers as Redis does (the same error text, naming

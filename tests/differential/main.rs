@@ -5,6 +5,7 @@ mod collections;
 mod command_table;
 mod config;
 mod functions;
+mod latency;
 mod lfu;
 mod lua_libs;
 mod notifications;

@@ -18,6 +18,7 @@ const SECTIONS: &[(&str, bool)] = &[
     ("modules", true),
     ("commandstats", false),
     ("errorstats", true),
+    ("latencystats", false),
     ("cluster", true),
     ("keyspace", true),
 ];
@@ -61,6 +62,7 @@ pub fn render(ctx: &mut Ctx<'_>, requested: &[&[u8]]) -> String {
             "modules" => s.push_str("# Modules\r\n"),
             "commandstats" => commandstats(ctx, &mut s),
             "errorstats" => errorstats(ctx, &mut s),
+            "latencystats" => latencystats(ctx, &mut s),
             "cluster" => s.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
             "keyspace" => keyspace(ctx, &mut s),
             _ => unreachable!(),
@@ -276,6 +278,26 @@ fn errorstats(ctx: &Ctx<'_>, s: &mut String) {
     for (code, n) in &ctx.st.stats.errors {
         let safe: String = code.chars().map(|c| if matches!(c, ':' | '#' | '\r' | '\n') { '_' } else { c }).collect();
         let _ = write!(s, "errorstat_{safe}:count={n}\r\n");
+    }
+}
+
+/// Each command's latency percentiles (`fillPercentileDistributionLatencies`).
+fn latencystats(ctx: &Ctx<'_>, s: &mut String) {
+    s.push_str("# Latencystats\r\n");
+    if !ctx.st.cfg.latency_tracking {
+        return;
+    }
+    for c in crate::table().all() {
+        let Some(h) = &ctx.st.latency[c.id] else { continue };
+        let _ = write!(s, "latency_percentiles_usec_{}:", c.fullname);
+        for (j, &p) in ctx.st.cfg.latency_percentiles.iter().enumerate() {
+            if j > 0 {
+                s.push(',');
+            }
+            let usec = h.value_at_percentile(p) as f64 / 1000.0;
+            let _ = write!(s, "p{}={usec:.3}", crate::config::format_percentile(p));
+        }
+        s.push_str("\r\n");
     }
 }
 

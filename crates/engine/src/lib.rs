@@ -27,6 +27,7 @@ pub mod expire;
 pub mod glob;
 pub mod info;
 pub mod keyspace;
+pub mod latency;
 pub mod multi;
 pub mod notify;
 pub mod pause;

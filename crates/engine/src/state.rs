@@ -232,6 +232,11 @@ pub struct State {
     pub stats: Stats,
     /// Per-command statistics, by command id.
     pub cmdstats: Vec<CmdStat>,
+    /// Per-command latency histograms, by command id (latency-tracking;
+    /// made at a command's first call).
+    pub latency: Vec<Option<Box<crate::latency::Histogram>>>,
+    /// The latency monitor's events (latency-monitor-threshold).
+    pub latency_events: crate::latency::Monitor,
     /// The slow log.
     pub slowlog: SlowLog,
     /// Connected clients by id (creation order).
@@ -323,6 +328,8 @@ impl State {
             cfg,
             stats: Stats::default(),
             cmdstats: vec![CmdStat::default(); table().ids()],
+            latency: vec![None; table().ids()],
+            latency_events: Default::default(),
             slowlog,
             clients: BTreeMap::new(),
             monitors: Vec::new(),
@@ -581,6 +588,7 @@ impl State {
     pub fn reset_stats(&mut self) {
         self.stats = Stats::default();
         self.cmdstats.iter_mut().for_each(|s| *s = CmdStat::default());
+        self.latency.iter_mut().for_each(|h| *h = None);
         for db in &mut self.dbs {
             db.expired_count = 0;
         }

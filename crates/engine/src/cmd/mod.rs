@@ -7,6 +7,7 @@ pub mod debug;
 pub mod hash;
 pub mod introspect;
 pub mod keys;
+mod latency;
 pub mod list;
 pub mod multi;
 mod pubsub;
@@ -44,6 +45,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     conn::SPECS,
     server::SPECS,
     introspect::SPECS,
+    latency::SPECS,
     debug::SPECS,
     scripting::SPECS,
 ];

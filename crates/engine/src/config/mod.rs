@@ -245,8 +245,7 @@ pub static PARAMS: &[Param] = &[
     p("io-threads-do-reads", Kind::Bool, "no", IMMUTABLE),
     p("jemalloc-bg-thread", Kind::Bool, "yes", 0),
     p("latency-monitor-threshold", Kind::Int(0, MAXI), "0", 0),
-    // Redis's default is yes; ferrokv has no INFO latencystats yet.
-    p("latency-tracking", Kind::Bool, "no", 0),
+    p("latency-tracking", Kind::Bool, "yes", 0),
     p("latency-tracking-info-percentiles", Kind::Words, "50 99 99.9", MULTI_ARG),
     p("list-compress-depth", Kind::Int(0, i32::MAX as i64), "0", 0),
     p("masterauth", Kind::Str, "", EMPTY_IS_UNSET | SENSITIVE),
@@ -606,10 +605,6 @@ fn unsupported(param: &Param, v: &Value) -> Result<(), Reason> {
             Err("loading and saving delays are not supported".into())
         }
         ("watchdog-period", Value::Int(n)) if *n != 0 => Err("the software watchdog is not supported".into()),
-        ("latency-tracking", Value::Bool(true)) => Err("latency tracking is not supported yet".into()),
-        ("latency-monitor-threshold", Value::Int(n)) if *n != 0 => {
-            Err("the latency monitor is not supported yet".into())
-        }
         // A master with too few replicas refuses writes in Redis.
         ("min-replicas-to-write", Value::Int(n)) if *n != 0 => Err("replication is not supported yet".into()),
         ("oom-score-adj", Value::Enum(i)) if *i != 0 => Err("oom-score-adj is not supported yet".into()),
@@ -762,6 +757,12 @@ pub struct Config {
     pub loglevel: usize,
     /// The encoding thresholds of collections.
     pub limits: Limits,
+    /// `latency-tracking`
+    pub latency_tracking: bool,
+    /// `latency-tracking-info-percentiles`
+    pub latency_percentiles: Vec<f64>,
+    /// `latency-monitor-threshold` (ms; 0 = off)
+    pub latency_monitor_threshold: i64,
     /// `notify-keyspace-events` as [`crate::notify::class`] bits.
     pub notify_flags: u32,
 }
@@ -820,6 +821,9 @@ impl Config {
             obuf_limits: [ObufLimit::default(); 3],
             loglevel: 0,
             limits: Limits::default(),
+            latency_tracking: false,
+            latency_percentiles: Vec::new(),
+            latency_monitor_threshold: 0,
             notify_flags: 0,
         };
         c.refresh();
@@ -904,6 +908,10 @@ impl Config {
         self.tcp_keepalive = self.int("tcp-keepalive");
         self.loglevel = self.enum_idx("loglevel");
         self.notify_flags = self.int("notify-keyspace-events") as u32;
+        self.latency_tracking = self.bool("latency-tracking");
+        self.latency_percentiles =
+            self.str("latency-tracking-info-percentiles").split(' ').filter_map(|p| p.parse().ok()).collect();
+        self.latency_monitor_threshold = self.int("latency-monitor-threshold");
         let size = |n: &str| usize::try_from(self.int(n)).unwrap_or(usize::MAX);
         self.limits = Limits {
             list_max_listpack_size: self.int("list-max-listpack-size"),

@@ -213,7 +213,11 @@ async fn cron(shared: Arc<Shared>) {
         // A CLIENT PAUSE whose time is up ends here at the latest (as in
         // Redis's serverCron), releasing the postponed clients.
         ferrokv_engine::pause::active(&mut st, now);
+        let started = std::time::Instant::now();
         let report = expire::run(&mut st, now, if fast { Cycle::Fast } else { Cycle::Slow });
+        let threshold = st.cfg.latency_monitor_threshold;
+        let ms = started.elapsed().as_millis() as u64;
+        st.latency_events.add_if_needed(threshold, "expire-cycle", ms, now / 1000);
         fast = report.wants_more(acceptable);
         if st.tracking.enabled() {
             let max = st.cfg.tracking_max_keys;

@@ -267,3 +267,34 @@ fn config_set_dir_matches_redis() {
     let _ = std::fs::remove_dir_all(&base);
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+/// CONFIG SET oom-score-adj and oom-score-adj-values set the process's
+/// oom_score_adj as in Redis: relative to the score it started with or
+/// absolute, clamped, put back with `no`; a value the process may not set
+/// (lowering it needs CAP_SYS_RESOURCE) fails and restores the settings.
+#[test]
+fn oom_score_adj_matches_redis() {
+    let (f, r) = (Server::ferrokv(&[]), Server::redis(&[]));
+    let score = |s: &Server| std::fs::read_to_string(format!("/proc/{}/oom_score_adj", s.pid())).unwrap_or_default();
+    let (mut fc, mut rc) = (f.connect(), r.connect());
+    let mut diffs = Vec::new();
+    let steps: &[&[&str]] = &[
+        &["CONFIG", "SET", "oom-score-adj", "relative"],
+        &["CONFIG", "GET", "oom-score-adj"],
+        &["CONFIG", "SET", "oom-score-adj-values", "100 200 800"],
+        &["CONFIG", "SET", "oom-score-adj-values", "-100 200 800"],
+        &["CONFIG", "GET", "oom-score-adj-values"],
+        &["CONFIG", "SET", "oom-score-adj", "absolute", "oom-score-adj-values", "1500 0 0"],
+        &["CONFIG", "SET", "oom-score-adj", "yes"],
+        &["CONFIG", "SET", "oom-score-adj", "no"],
+        &["CONFIG", "SET", "oom-score-adj-values", "0 200 800"],
+    ];
+    for step in steps {
+        let (a, b) = (fc.cmd(step), rc.cmd(step));
+        let (sa, sb) = (score(&f), score(&r));
+        if a != b || sa != sb {
+            diffs.push(format!("{step:?}\n  ferrokv {a:?} score {sa:?}\n  redis   {b:?} score {sb:?}"));
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

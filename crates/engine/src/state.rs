@@ -165,6 +165,10 @@ pub struct AllocStats {
     pub resident: u64,
 }
 
+/// An oom_score_adj to set: `(value, relative to the starting score)`,
+/// or `None` for the starting score.
+pub type OomScore = Option<(i64, bool)>;
+
 /// Probes of the platform the engine cannot make itself (it does no system
 /// calls); the server supplies real ones, tests supply fixed ones.
 #[derive(Clone, Copy, Debug)]
@@ -193,6 +197,10 @@ pub struct Platform {
     /// Changes the working directory; returns the new one, absolute, or
     /// the system's error text (CONFIG SET dir).
     pub chdir: fn(&str) -> Result<String, String>,
+    /// Sets the process's oom_score_adj: `Some((value, relative))` to
+    /// `value`, added to the score the process had before when
+    /// `relative`; `None` restores that score if it was changed.
+    pub oom_score_adj: fn(OomScore) -> Result<(), String>,
 }
 
 impl Default for Platform {
@@ -208,6 +216,7 @@ impl Default for Platform {
             supervisor: |_| {},
             listen: |_, _, _| Err("no network in this build".into()),
             chdir: |_| Err("no file system in this build".into()),
+            oom_score_adj: |_| Ok(()),
         }
     }
 }

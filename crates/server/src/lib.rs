@@ -224,6 +224,8 @@ fn start(mut cfg: ferrokv_engine::config::Config, file: Option<PathBuf>) -> i32 
     let mut state = State::new(cfg);
     let now = unix_ms();
     state.platform = platform::platform();
+    // As Redis at start-up; a failure is logged and not fatal.
+    let _ = platform::oom_score_adj(state.cfg.oom_score_adj());
     state.server.pid = std::process::id();
     state.server.run_id = platform::random_hex40();
     state.server.replid = platform::random_hex40();

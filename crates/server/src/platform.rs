@@ -59,14 +59,56 @@ pub fn platform() -> Platform {
         supervisor: crate::supervise::notify_systemd,
         listen: crate::net::rebind,
         chdir,
+        oom_score_adj,
     }
+}
+
+/// The process's oom_score_adj before ferrokv first changed it, while
+/// ferrokv has it changed (Redis's `oom_score_adj_base`).
+static OOM_BASE: std::sync::Mutex<Option<i64>> = std::sync::Mutex::new(None);
+
+/// `setOOMScoreAdj`: `value` (added to the base score when `relative`),
+/// clamped to -1000..=1000, or the base score back when `None`.
+pub fn oom_score_adj(want: Option<(i64, bool)>) -> Result<(), String> {
+    const PATH: &str = "/proc/self/oom_score_adj";
+    let mut base = OOM_BASE.lock().unwrap_or_else(|e| e.into_inner());
+    let value = match (want, *base) {
+        (Some((value, relative)), known) => {
+            let b = match known {
+                Some(b) => b,
+                None => {
+                    let text = std::fs::read_to_string(PATH).map_err(|e| {
+                        crate::warning!("Unable to read oom_score_adj: {}", strerror(&e));
+                        strerror(&e)
+                    })?;
+                    let b = text.trim().parse().unwrap_or(0);
+                    *base = Some(b);
+                    b
+                }
+            };
+            (if relative { value + b } else { value }).clamp(-1000, 1000)
+        }
+        (None, Some(b)) => {
+            *base = None;
+            b
+        }
+        (None, None) => return Ok(()),
+    };
+    std::fs::write(PATH, format!("{value}\n")).map_err(|e| {
+        crate::warning!("Unable to write oom_score_adj: {}", strerror(&e));
+        strerror(&e)
+    })
+}
+
+/// strerror's text of an I/O error.
+fn strerror(e: &std::io::Error) -> String {
+    e.to_string().split(" (os error").next().unwrap_or_default().to_string()
 }
 
 /// CONFIG SET dir: the new working directory, or strerror's text.
 fn chdir(path: &str) -> Result<String, String> {
-    let strerror = |e: std::io::Error| e.to_string().split(" (os error").next().unwrap_or_default().to_string();
-    std::env::set_current_dir(path).map_err(strerror)?;
-    std::env::current_dir().map(|d| d.display().to_string()).map_err(strerror)
+    std::env::set_current_dir(path).map_err(|e| strerror(&e))?;
+    std::env::current_dir().map(|d| d.display().to_string()).map_err(|e| strerror(&e))
 }
 
 /// Writes `bytes` to `path` so that a crash leaves either the old file or

@@ -178,6 +178,11 @@ impl Server {
         Ok(Server { child, port, kind, dir })
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// A raw RESP connection.
     pub fn connect(&self) -> Conn {
         Conn::connect(self.port)

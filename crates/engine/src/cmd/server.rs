@@ -336,9 +336,10 @@ fn config_set(ctx: &mut Ctx<'_>, argv: &[&[u8]]) -> CmdResult {
 
 /// Sets the parsed values of CONFIG SET, with what Redis does beyond
 /// storing them: `dir` changes the working directory (a failure changes
-/// nothing), a new `port` or `bind` moves the listening sockets (a failure
-/// restores every value, and the directory). The error names the argument
-/// whose effect failed, as Redis's apply functions do.
+/// nothing); a new oom-score-adj(-values) sets the process's score and a
+/// new `port` or `bind` moves the listening sockets (a failure restores
+/// every value, and the directory). The error names the argument whose
+/// effect failed, as Redis's apply functions do.
 fn apply_config(ctx: &mut Ctx<'_>, mut parsed: Vec<(usize, Value)>) -> CmdResult {
     let platform = ctx.st.platform;
     let old_dir = ctx.st.cfg.str("dir").to_string();
@@ -348,14 +349,20 @@ fn apply_config(ctx: &mut Ctx<'_>, mut parsed: Vec<(usize, Value)>) -> CmdResult
             *v = Value::Str(cwd);
         }
     }
-    // The first of port and bind (in the arguments' order) that changes.
-    let moved = parsed
-        .iter()
-        .find(|(i, v)| matches!(PARAMS[*i].name, "port" | "bind") && ctx.st.cfg.value(*i) != v)
-        .map(|(i, _)| PARAMS[*i].name);
     let old: Vec<(usize, Value)> = parsed.iter().map(|(i, _)| (*i, ctx.st.cfg.value(*i).clone())).collect();
     for (i, val) in parsed {
         ctx.st.cfg.set_at_runtime(i, val);
+    }
+    let moved = pairs_changed(&old, ctx, &["port", "bind"]);
+    // A new oom-score-adj or its values applies to the process now.
+    let oom = pairs_changed(&old, ctx, &["oom-score-adj", "oom-score-adj-values"]);
+    if let Some(name) = oom {
+        if let Err(why) = (platform.oom_score_adj)(ctx.st.cfg.oom_score_adj()) {
+            tracing::warn!("Failed applying new configuration. Possibly related to new {name} setting. Restoring previous settings. ({why})");
+            restore(ctx, old, &old_dir);
+            let _ = (platform.oom_score_adj)(ctx.st.cfg.oom_score_adj());
+            return Err(set_failed(name.as_bytes(), "Failed to set current oom_score_adj. Check server logs."));
+        }
     }
     let Some(name) = moved else { return Ok(()) };
     let port = match ctx.st.cfg.get("port") {
@@ -373,11 +380,10 @@ fn apply_config(ctx: &mut Ctx<'_>, mut parsed: Vec<(usize, Value)>) -> CmdResult
         }
         Err(why) => {
             tracing::warn!("Failed applying new configuration. Possibly related to new {name} setting. Restoring previous settings. ({why})");
-            for (i, v) in old {
-                ctx.st.cfg.set(i, v);
-            }
-            if ctx.st.cfg.str("dir") != old_dir {
-                let _ = (platform.chdir)(&old_dir);
+            let oom_before = ctx.st.cfg.oom_score_adj();
+            restore(ctx, old, &old_dir);
+            if ctx.st.cfg.oom_score_adj() != oom_before {
+                let _ = (platform.oom_score_adj)(ctx.st.cfg.oom_score_adj());
             }
             Err(set_failed(
                 name.as_bytes(),
@@ -388,6 +394,24 @@ fn apply_config(ctx: &mut Ctx<'_>, mut parsed: Vec<(usize, Value)>) -> CmdResult
                 },
             ))
         }
+    }
+}
+
+/// The first of `names` whose value CONFIG SET changed (`old` holds the
+/// values before, in the arguments' order).
+fn pairs_changed(old: &[(usize, Value)], ctx: &Ctx<'_>, names: &[&str]) -> Option<&'static str> {
+    old.iter()
+        .find(|(i, v)| names.contains(&PARAMS[*i].name) && ctx.st.cfg.value(*i) != v)
+        .map(|(i, _)| PARAMS[*i].name)
+}
+
+/// Puts back the values CONFIG SET replaced, and the directory.
+fn restore(ctx: &mut Ctx<'_>, old: Vec<(usize, Value)>, old_dir: &str) {
+    for (i, v) in old {
+        ctx.st.cfg.set(i, v);
+    }
+    if ctx.st.cfg.str("dir") != old_dir {
+        let _ = (ctx.st.platform.chdir)(old_dir);
     }
 }
 

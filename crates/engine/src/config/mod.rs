@@ -469,6 +469,8 @@ fn parse_value(param: &Param, words: &[&str]) -> Result<Value, Reason> {
             names
                 .iter()
                 .position(|n| n.eq_ignore_ascii_case(w))
+                // "relative" is another name of "yes", which Redis prints.
+                .map(|i| if param.name == "oom-score-adj" && i == 2 { 1 } else { i })
                 .map(Value::Enum)
                 .ok_or_else(|| format!("argument(s) must be one of the following: {}", names.join(", ")))
         }
@@ -607,7 +609,6 @@ fn unsupported(param: &Param, v: &Value) -> Result<(), Reason> {
         ("watchdog-period", Value::Int(n)) if *n != 0 => Err("the software watchdog is not supported".into()),
         // A master with too few replicas refuses writes in Redis.
         ("min-replicas-to-write", Value::Int(n)) if *n != 0 => Err("replication is not supported yet".into()),
-        ("oom-score-adj", Value::Enum(i)) if *i != 0 => Err("oom-score-adj is not supported yet".into()),
         ("socket-mark-id", Value::Int(n)) if *n != 0 => Err("socket marks are not supported yet".into()),
         _ => Ok(()),
     }
@@ -833,6 +834,17 @@ impl Config {
     /// The value of parameter `idx`.
     pub fn value(&self, idx: usize) -> &Value {
         &self.values[idx]
+    }
+
+    /// What oom-score-adj and oom-score-adj-values ask of the process's
+    /// oom_score_adj (for [`crate::state::Platform::oom_score_adj`]).
+    pub fn oom_score_adj(&self) -> Option<(i64, bool)> {
+        let master = self.str("oom-score-adj-values").split(' ').next().and_then(|v| v.parse().ok()).unwrap_or(0);
+        match self.enum_idx("oom-score-adj") {
+            0 => None,
+            3 => Some((master, false)),
+            _ => Some((master, true)),
+        }
     }
 
     /// The value of the parameter named `name` (canonical name).

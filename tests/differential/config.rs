@@ -192,10 +192,19 @@ fn listeners_move_as_in_redis() {
         let mut c = s.connect();
         let mut log = Vec::new();
         let named = |text: String| text.replace(&new, "<new>").replace(&old, "<old>").replace(&busy_port, "<busy>");
+        // Serving is answering a PING on a new connection (a socket the
+        // workers never polled would still complete the handshake).
         let serves = |port: &str| {
-            std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().expect("port")))
-                .map(|_| "serves")
-                .unwrap_or("refuses")
+            use std::io::{Read, Write};
+            let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().expect("port"))) else {
+                return "refuses";
+            };
+            s.set_read_timeout(Some(std::time::Duration::from_secs(5))).expect("timeout");
+            let mut buf = [0u8; 7];
+            match s.write_all(b"PING\r\n").and_then(|_| s.read_exact(&mut buf)) {
+                Ok(()) if &buf == b"+PONG\r\n" => "serves",
+                _ => "accepts but does not answer",
+            }
         };
         let steps: &[&[&str]] = &[
             &["CONFIG", "SET", "port", &busy_port],
@@ -236,6 +245,9 @@ fn config_set_dir_matches_redis() {
     std::fs::create_dir_all(&a).expect("mkdir");
     std::fs::create_dir_all(&b).expect("mkdir");
     let dotted = format!("{}/../b", a.display());
+    let a_dir = a.display().to_string();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let busy_port = busy.local_addr().expect("addr").port().to_string();
     let mut diffs = Vec::new();
     for protected in ["no", "yes"] {
         let (f, r) = (
@@ -254,6 +266,10 @@ fn config_set_dir_matches_redis() {
             vec!["CONFIG", "GET", "dir"],
             vec!["CONFIG", "SET", "dir", "/nonexistent/ferrokv", "maxmemory", "1mb"],
             vec!["CONFIG", "GET", "maxmemory"],
+            // A failed effect later in the same CONFIG SET moves back.
+            vec!["CONFIG", "SET", "dir", &a_dir, "port", &busy_port],
+            vec!["CONFIG", "SET", "dir", "."],
+            vec!["CONFIG", "GET", "dir"],
         ] {
             if step[1] == "GET" && step[2] == "dir" && !gets {
                 continue;

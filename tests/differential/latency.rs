@@ -62,14 +62,48 @@ fn session(s: &Server, proto: &str) -> Vec<String> {
     let mut c = s.connect();
     let mut log = Vec::new();
     c.cmd(&["HELLO", proto]);
-    c.cmd(&["CONFIG", "RESETSTAT"]);
+    // Blocked commands count when their wait ends, served or CLIENT
+    // UNBLOCKed, not timed out.
+    let mut other = s.connect();
+    let id = c.cmd(&["CLIENT", "ID"]);
+    let id = format!("{}", if let Frame::Integer(i) = id { i } else { 0 });
+    c.cmd(&["BLPOP", "nolist", "0.01"]);
+    let blocked = |other: &mut Conn, cmd: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !matches!(other.cmd(&["CLIENT", "LIST"]), Frame::Bulk(ref b)
+            if String::from_utf8_lossy(b).contains(&format!("cmd={cmd}")))
+        {
+            assert!(std::time::Instant::now() < deadline, "{cmd} never blocked");
+        }
+    };
+    c.send_raw(&Conn::encode(&[b"BZPOPMIN", b"zset", b"5"]));
+    blocked(&mut other, "bzpopmin");
+    other.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]);
+    c.read();
+    c.send_raw(&Conn::encode(&[b"BRPOP", b"list", b"5"]));
+    blocked(&mut other, "brpop");
+    other.cmd(&["LPUSH", "list", "x"]);
+    c.read();
     for _ in 0..3 {
         c.cmd(&["SET", "a", "b"]);
     }
     c.cmd(&["GET", "a"]);
     c.cmd(&["CONFIG", "GET", "maxmemory"]);
+    // Waiting polls CLIENT LIST a number of times that varies.
+    let mut calls = histogram(&mut c, &[]);
+    calls.retain(|k, _| k != "client|list");
     log.push(format!("{:?}", latencystats(&mut c)));
-    log.push(format!("{:?}", histogram(&mut c, &[])));
+    log.push(format!("{calls:?}"));
+    let stats = c.cmd(&["INFO", "commandstats"]);
+    let stats = String::from_utf8_lossy(stats.as_bytes().unwrap_or_default()).into_owned();
+    // Redis lists commands in hash order.
+    let mut blocking: Vec<String> = stats
+        .lines()
+        .filter(|l| ["cmdstat_blpop", "cmdstat_brpop", "cmdstat_bzpopmin"].iter().any(|p| l.starts_with(p)))
+        .map(|l| l.split(',').filter(|f| !f.contains("usec")).collect::<Vec<_>>().join(","))
+        .collect();
+    blocking.sort();
+    log.extend(blocking);
     log.push(format!("{:?}", histogram(&mut c, &["set", "CONFIG", "nosuch", "config|get", "a|b|c"])));
     c.cmd(&["CONFIG", "SET", "latency-tracking-info-percentiles", "0 12.5 100"]);
     log.push(format!("{:?}", latencystats(&mut c)));

@@ -84,6 +84,10 @@ struct Waiter {
     keys: Vec<Vec<u8>>,
     op: BlockOp,
     proto: Protocol,
+    /// The blocking command (its id) and how long its call took, for
+    /// its latency when the wait ends (Redis's `updateStatsOnUnblock`).
+    cmd: usize,
+    call_ns: u64,
 }
 
 /// The registry of blocked clients.
@@ -107,6 +111,13 @@ impl Blocking {
     /// Number of keys with waiters (INFO keyspace-level `blocking_keys`).
     pub fn keys(&self) -> usize {
         self.queues.len()
+    }
+
+    /// Notes how long client `id`'s blocking call took.
+    pub fn set_call_time(&mut self, id: u64, ns: u64) {
+        if let Some(w) = self.waiters.get_mut(&id) {
+            w.call_ns = ns;
+        }
     }
 
     fn add(&mut self, dbs: &mut [Db], id: u64, w: Waiter) {
@@ -165,7 +176,14 @@ pub fn block(ctx: &mut Ctx<'_>, keys: &[&[u8]], deadline: i64, op: BlockOp, null
         }
         return;
     }
-    let w = Waiter { db: ctx.client.db, keys: keys.iter().map(|k| k.to_vec()).collect(), op, proto: ctx.out.proto };
+    let w = Waiter {
+        db: ctx.client.db,
+        keys: keys.iter().map(|k| k.to_vec()).collect(),
+        op,
+        proto: ctx.out.proto,
+        cmd: ctx.cmd.id,
+        call_ns: 0,
+    };
     let st = &mut *ctx.st;
     st.blocking.add(&mut st.dbs, ctx.client.id, w);
     ctx.client.flags |= crate::client::BLOCKED;
@@ -175,7 +193,15 @@ pub fn block(ctx: &mut Ctx<'_>, keys: &[&[u8]], deadline: i64, op: BlockOp, null
 }
 
 /// Ends client `id`'s wait with `reply` and wakes its connection.
-fn finish(st: &mut State, id: u64, reply: &[u8]) {
+/// `served_ns` is how long serving it took, `None` for a timeout: as in
+/// Redis, a served or CLIENT UNBLOCKed wait counts towards the command's
+/// latency (its call's time plus the serving's), a timed-out one does not.
+fn finish(st: &mut State, id: u64, reply: &[u8], served_ns: Option<u64>) {
+    if let (Some(w), Some(served)) = (st.blocking.waiters.get(&id), served_ns) {
+        if st.cfg.latency_tracking {
+            st.latency[w.cmd].get_or_insert_with(Default::default).record_call(w.call_ns + served);
+        }
+    }
     let st_dbs = &mut st.dbs;
     st.blocking.remove(st_dbs, id);
     if let Some(info) = st.clients.get_mut(&id) {
@@ -193,7 +219,7 @@ pub fn expire(st: &mut State, id: u64, deadline: i64, now_ms: i64) -> bool {
     let Some(w) = st.blocking.waiters.get(&id) else { return false };
     let mut out = Out::new(w.proto);
     out.null_array();
-    finish(st, id, &out.buf);
+    finish(st, id, &out.buf, None);
     true
 }
 
@@ -207,7 +233,9 @@ pub fn unblock(st: &mut State, id: u64, error: bool) -> bool {
     } else {
         out.null_array();
     }
-    finish(st, id, &out.buf);
+    // Redis counts an unblocked call as failed, in either form.
+    st.cmdstats[w.cmd].failed += 1;
+    finish(st, id, &out.buf, Some(0));
     true
 }
 
@@ -259,6 +287,7 @@ fn serve_key(st: &mut State, db: usize, key: &[u8], now_ms: i64) {
         // itself follows its reply; the running command's own pending
         // invalidations wait aside.
         let saved = crate::tracking::enter(st, id);
+        let started = std::time::Instant::now();
         serve_one(st, db, key, &op, &mut out, now_ms);
         // Serving modified the key (and a move's destination): WATCHes on
         // them fail and caches are invalidated as for any other write.
@@ -269,7 +298,7 @@ fn serve_key(st: &mut State, db: usize, key: &[u8], now_ms: i64) {
                 st.signal_modified(db, dst, true);
             }
         }
-        finish(st, id, &out.buf);
+        finish(st, id, &out.buf, Some(started.elapsed().as_nanos() as u64));
         crate::tracking::leave(st, id, saved);
     }
 }

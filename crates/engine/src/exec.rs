@@ -390,16 +390,16 @@ pub fn call(st: &mut State, client: &mut Client, out: &mut Out, cmd: &'static Co
     }
     let ns = started.elapsed().as_nanos() as u64;
     let usec = (ns / 1000) as i64;
-    // A blocked command is timed when it is served.
-    if !client.has(client::BLOCKED) {
-        if st.cfg.latency_tracking {
-            st.latency[cmd.id].get_or_insert_with(Default::default).record(ns);
-        }
-        let (threshold, ms) = (st.cfg.latency_monitor_threshold, ns / 1_000_000);
-        if threshold > 0 && ms >= threshold as u64 {
-            let event = if cmd.has(flag::FAST) { "fast-command" } else { "command" };
-            st.latency_events.add(event, ms, unix_ms() / 1000);
-        }
+    // A blocked command's latency counts when its wait ends.
+    if client.has(client::BLOCKED) {
+        st.blocking.set_call_time(client.id, ns);
+    } else if st.cfg.latency_tracking {
+        st.latency[cmd.id].get_or_insert_with(Default::default).record_call(ns);
+    }
+    let (threshold, ms) = (st.cfg.latency_monitor_threshold, ns / 1_000_000);
+    if threshold > 0 && ms >= threshold as u64 {
+        let event = if cmd.has(flag::FAST) { "fast-command" } else { "command" };
+        st.latency_events.add(event, ms, unix_ms() / 1000);
     }
     let stat = &mut st.cmdstats[cmd.id];
     stat.calls += 1;

@@ -80,6 +80,12 @@ impl Histogram {
         self.total += 1;
     }
 
+    /// Records a call of `ns` nanoseconds as Redis does: in whole
+    /// microseconds (a call under 1 µs is the 1 ns minimum).
+    pub fn record_call(&mut self, ns: u64) {
+        self.record(ns / 1000 * 1000);
+    }
+
     /// Calls recorded.
     pub fn total(&self) -> u64 {
         self.total
@@ -118,14 +124,17 @@ impl Histogram {
         let mut idx = 0;
         let mut cumulative = 0;
         let mut previous = 0;
+        let last = value_at_index(COUNTS - 1);
         while cumulative < self.total {
-            let bound = lowest_equivalent(level);
+            // Past the table the iterator stops at its last bucket.
+            let beyond = counts_index(level) >= COUNTS;
+            let bound = if beyond { last } else { lowest_equivalent(level) };
             while idx < COUNTS && value_at_index(idx) <= bound {
                 cumulative += self.counts[idx];
                 idx += 1;
             }
             if cumulative > previous {
-                out.push((highest_equivalent(level) / 1000, cumulative));
+                out.push((highest_equivalent(if beyond { last } else { level }) / 1000, cumulative));
             }
             previous = cumulative;
             level *= 2;
@@ -239,6 +248,24 @@ mod tests {
         h.record(0);
         h.record(u64::MAX);
         assert_eq!(h.value_at_percentile(100.0), highest_equivalent(MAX_NS));
+    }
+
+    #[test]
+    fn values_are_hdr_histograms_with_two_significant_figures() {
+        let mut h = Histogram::default();
+        h.record(1000);
+        assert_eq!(h.value_at_percentile(50.0), 1003);
+        let mut h = Histogram::default();
+        h.record(1_000_000);
+        assert_eq!(h.value_at_percentile(50.0), 1_003_519);
+        // Calls are kept in whole microseconds, as Redis records them.
+        let mut h = Histogram::default();
+        h.record_call(751);
+        assert_eq!(h.value_at_percentile(50.0), 1);
+        // Past 2^29 ns the distribution ends at the table's last bucket.
+        let mut h = Histogram::default();
+        h.record(900_000_000);
+        assert_eq!(h.cumulative().last(), Some(&(1_073_741, 1)));
     }
 
     #[test]

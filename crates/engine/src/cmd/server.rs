@@ -353,7 +353,15 @@ fn apply_config(ctx: &mut Ctx<'_>, mut parsed: Vec<(usize, Value)>) -> CmdResult
     for (i, val) in parsed {
         ctx.st.cfg.set_at_runtime(i, val);
     }
-    let moved = pairs_changed(&old, ctx, &["port", "bind"]);
+    // A bind list given is applied even when unchanged, as in Redis.
+    let moved = old
+        .iter()
+        .find(|(i, v)| match PARAMS[*i].name {
+            "bind" => true,
+            "port" => ctx.st.cfg.value(*i) != v,
+            _ => false,
+        })
+        .map(|(i, _)| PARAMS[*i].name);
     // A new oom-score-adj or its values applies to the process now.
     let oom = pairs_changed(&old, ctx, &["oom-score-adj", "oom-score-adj-values"]);
     if let Some(name) = oom {
@@ -407,10 +415,11 @@ fn pairs_changed(old: &[(usize, Value)], ctx: &Ctx<'_>, names: &[&str]) -> Optio
 
 /// Puts back the values CONFIG SET replaced, and the directory.
 fn restore(ctx: &mut Ctx<'_>, old: Vec<(usize, Value)>, old_dir: &str) {
+    let moved_dir = ctx.st.cfg.str("dir") != old_dir;
     for (i, v) in old {
         ctx.st.cfg.set(i, v);
     }
-    if ctx.st.cfg.str("dir") != old_dir {
+    if moved_dir {
         let _ = (ctx.st.platform.chdir)(old_dir);
     }
 }

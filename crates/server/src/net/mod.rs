@@ -75,7 +75,10 @@ pub fn rebind(bind: &str, port: u16, backlog: i32) -> Result<(), String> {
         Ok(new) => new,
         Err(e) => {
             for l in set.iter() {
-                unsafe { libc::listen(l.as_raw_fd(), backlog) };
+                if unsafe { libc::listen(l.as_raw_fd(), backlog) } != 0 {
+                    let why = std::io::Error::last_os_error();
+                    crate::warning!("Failed applying restored bind/port configuration: {why}");
+                }
             }
             return Err(e);
         }

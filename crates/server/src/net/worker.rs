@@ -403,6 +403,8 @@ pub fn run(shared: Arc<Shared>) {
         // New listening sockets: the old ones' events are moot (they no
         // longer accept).
         let moved = generation() != listening_generation;
+        // This batch's listener tokens are the old set's.
+        let n_polled = n_listeners;
         if moved {
             listening_generation = generation();
             n_listeners = host.take_listeners();
@@ -415,7 +417,7 @@ pub fn run(shared: Arc<Shared>) {
         for ev in events.iter() {
             match ev.token() {
                 WAKER => active.append(&mut wakeups.inbox.lock().unwrap_or_else(|e| e.into_inner())),
-                Token(t) if t > usize::MAX - 1 - n_listeners => {
+                Token(t) if t > usize::MAX - 1 - n_polled.max(n_listeners) => {
                     if !moved {
                         listening.push(usize::MAX - 1 - t)
                     }

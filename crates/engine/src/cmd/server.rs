@@ -363,7 +363,7 @@ fn apply_config(ctx: &mut Ctx<'_>, mut parsed: Vec<(usize, Value)>) -> CmdResult
         })
         .map(|(i, _)| PARAMS[*i].name);
     // A new oom-score-adj or its values applies to the process now.
-    let oom = pairs_changed(&old, ctx, &["oom-score-adj", "oom-score-adj-values"]);
+    let oom = first_changed(&old, ctx, &["oom-score-adj", "oom-score-adj-values"]);
     if let Some(name) = oom {
         if let Err(why) = (platform.oom_score_adj)(ctx.st.cfg.oom_score_adj()) {
             tracing::warn!("Failed applying new configuration. Possibly related to new {name} setting. Restoring previous settings. ({why})");
@@ -407,7 +407,7 @@ fn apply_config(ctx: &mut Ctx<'_>, mut parsed: Vec<(usize, Value)>) -> CmdResult
 
 /// The first of `names` whose value CONFIG SET changed (`old` holds the
 /// values before, in the arguments' order).
-fn pairs_changed(old: &[(usize, Value)], ctx: &Ctx<'_>, names: &[&str]) -> Option<&'static str> {
+fn first_changed(old: &[(usize, Value)], ctx: &Ctx<'_>, names: &[&str]) -> Option<&'static str> {
     old.iter()
         .find(|(i, v)| names.contains(&PARAMS[*i].name) && ctx.st.cfg.value(*i) != v)
         .map(|(i, _)| PARAMS[*i].name)

@@ -115,6 +115,8 @@ pub struct Conn {
     pub deferred: ferrokv_engine::script::busy::Deferred,
     /// A name HELLO SETNAME gave it while a script was busy (empty clears).
     pub pending_name: Option<Vec<u8>>,
+    /// The last millisecond its worker's [`super::pace::Pacer`] counted it in.
+    pub answered_ms: i64,
 }
 
 impl Conn {
@@ -143,6 +145,7 @@ impl Conn {
             unwatch_pending: false,
             deferred: Default::default(),
             pending_name: None,
+            answered_ms: 0,
         }
     }
 

@@ -8,6 +8,7 @@
 //! signal handling on tokio. See docs/ARCHITECTURE.md.
 
 pub mod conn;
+mod pace;
 mod worker;
 
 use std::net::{IpAddr, SocketAddr};

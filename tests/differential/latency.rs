@@ -1,7 +1,8 @@
 //! Latency diagnostics on both servers, fresh ones each: INFO latencystats
 //! and LATENCY HISTOGRAM list the same commands with the same call counts
-//! and percentile labels, and the latency monitor records the same events.
-//! Timings differ between the servers, so they are masked.
+//! and percentile labels, the latency monitor records the same events, and
+//! LATENCY DOCTOR and GRAPH say the same of them. Timings differ between the
+//! servers, so they are masked.
 
 use std::collections::BTreeMap;
 
@@ -58,6 +59,11 @@ fn histogram(c: &mut Conn, args: &[&str]) -> BTreeMap<String, i64> {
 }
 
 /// What a server reports after the same commands, timings masked.
+/// A reply with every digit masked.
+fn masked(f: &Frame) -> String {
+    format!("{f:?}").chars().map(|c| if c.is_ascii_digit() { '0' } else { c }).collect()
+}
+
 fn session(s: &Server, proto: &str) -> Vec<String> {
     let mut c = s.connect();
     let mut log = Vec::new();
@@ -114,7 +120,9 @@ fn session(s: &Server, proto: &str) -> Vec<String> {
     c.cmd(&["CONFIG", "SET", "latency-tracking", "yes"]);
     c.cmd(&["CONFIG", "SET", "latency-tracking-info-percentiles", "50 99 99.9"]);
     // The monitor: a script well past the threshold is a "command" event.
+    log.push(masked(&c.cmd(&["LATENCY", "DOCTOR"])));
     c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "5"]);
+    log.push(masked(&c.cmd(&["LATENCY", "DOCTOR"])));
     let slow = "local t = redis.call('time') repeat local n = redis.call('time') \
                 until (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 30000 return 1";
     c.cmd(&["EVAL", slow, "0"]);
@@ -134,12 +142,20 @@ fn session(s: &Server, proto: &str) -> Vec<String> {
         }
         other => panic!("{other:?}"),
     }
+    // Timings differ; the report's words and the graph's shape do not.
+    log.push(masked(&c.cmd(&["LATENCY", "DOCTOR"])));
+    log.push(masked(&c.cmd(&["LATENCY", "GRAPH", "command"])));
+    log.push(format!("{:?}", c.cmd(&["LATENCY", "GRAPH", "nosuch"])));
+    c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
+    log.push(masked(&c.cmd(&["LATENCY", "DOCTOR"])));
+    c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "10000"]);
     let history = c.cmd(&["LATENCY", "HISTORY", "command"]);
     log.push(format!("history samples {}", if let Frame::Array(s) = &history { s.len() } else { 0 }));
     log.push(format!("{:?}", c.cmd(&["LATENCY", "HISTORY", "nosuch"])));
     log.push(format!("{:?}", c.cmd(&["LATENCY", "RESET", "command", "nosuch"])));
     log.push(format!("{:?}", c.cmd(&["LATENCY", "HISTORY", "command"])));
     c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "0"]);
+    log.push(masked(&c.cmd(&["LATENCY", "DOCTOR"])));
     for step in [&["LATENCY", "HELP"][..], &["LATENCY", "HISTORY"], &["LATENCY", "NOSUCH"], &["LATENCY"]] {
         log.push(format!("{step:?} -> {:?}", c.cmd(step)));
     }

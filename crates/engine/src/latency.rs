@@ -166,6 +166,122 @@ impl Series {
     pub fn latest(&self) -> ((i64, u64), u64) {
         (self.samples.back().copied().unwrap_or_default(), self.max)
     }
+
+    /// `analyzeLatencyForEvent`: the figures LATENCY DOCTOR prints, with
+    /// Redis's integer arithmetic.
+    pub fn analysis(&self, now_sec: i64) -> Analysis {
+        let n = self.samples.len() as u64;
+        let mut a = Analysis { samples: n, all_time_high: self.max, ..Analysis::default() };
+        if n == 0 {
+            return a;
+        }
+        a.min = self.samples.iter().map(|s| s.1).min().unwrap_or(0);
+        a.max = self.samples.iter().map(|s| s.1).max().unwrap_or(0);
+        a.avg = self.samples.iter().map(|s| s.1).sum::<u64>() / n;
+        let oldest = self.samples.iter().map(|s| s.0).min().unwrap_or(now_sec);
+        a.period = (now_sec - oldest).max(0).max(1);
+        a.mad = self.samples.iter().map(|s| a.avg.abs_diff(s.1)).sum::<u64>() / n;
+        a
+    }
+
+    /// `latencyCommandGenSparkeline`: LATENCY GRAPH's picture, each sample
+    /// labelled with how long ago it was taken.
+    pub fn graph(&self, event: &str, now_sec: i64) -> String {
+        let ago = |t: i64| {
+            let e = now_sec - t;
+            match e {
+                _ if e < 60 => format!("{e}s"),
+                _ if e < 3600 => format!("{}m", e / 60),
+                _ if e < 86_400 => format!("{}h", e / 3600),
+                _ => format!("{}d", e / 86_400),
+            }
+        };
+        let low = self.samples.iter().map(|s| s.1).min().unwrap_or(0);
+        let high = self.samples.iter().map(|s| s.1).max().unwrap_or(0);
+        let mut out = format!("{event} - high {high} ms, low {low} ms (all time high {} ms)\n", self.max);
+        out.push_str(&"-".repeat(GRAPH_COLUMNS));
+        out.push('\n');
+        let samples: Vec<(f64, String)> = self.samples.iter().map(|&(t, ms)| (ms as f64, ago(t))).collect();
+        sparkline(&mut out, &samples, GRAPH_COLUMNS, GRAPH_ROWS);
+        out
+    }
+}
+
+/// What LATENCY DOCTOR reports of one event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Analysis {
+    /// Samples kept.
+    pub samples: u64,
+    /// Their mean, in whole milliseconds.
+    pub avg: u64,
+    /// Mean absolute deviation from `avg`.
+    pub mad: u64,
+    /// The lowest sample.
+    pub min: u64,
+    /// The highest sample.
+    pub max: u64,
+    /// Seconds since the oldest sample, at least 1.
+    pub period: i64,
+    /// The worst latency ever recorded, kept samples or not.
+    pub all_time_high: u64,
+}
+
+const GRAPH_COLUMNS: usize = 80;
+const GRAPH_ROWS: usize = 4;
+
+/// Appends Redis's filled ASCII sparkline of `samples` (value, label) to
+/// `out`: `rows` rows of `_o#|` per `columns` samples, then the labels
+/// written downwards under a blank line.
+fn sparkline(out: &mut String, samples: &[(f64, String)], columns: usize, rows: usize) {
+    const FILL: [char; 3] = ['_', 'o', '#'];
+    let Some(first) = samples.first() else { return };
+    // The sequence's bounds are updated as Redis's are: a new minimum is
+    // never also taken as a new maximum.
+    let (mut min, mut max) = (first.0, first.0);
+    for s in &samples[1..] {
+        if s.0 < min {
+            min = s.0;
+        } else if s.0 > max {
+            max = s.0;
+        }
+    }
+    let relmax = if max - min == 0.0 { 1.0 } else { max - min };
+    let steps = (FILL.len() * rows) as i64;
+    for (chunk_no, chunk) in samples.chunks(columns).enumerate() {
+        if chunk_no != 0 {
+            out.push('\n');
+        }
+        for row in 0.. {
+            let mut line = vec![' '; chunk.len()];
+            let mut more = false;
+            for (j, (value, label)) in chunk.iter().enumerate() {
+                // C truncates the product before dividing.
+                let step = (((value - min) * steps as f64) as i64 as f64 / relmax) as i64;
+                let step = step.clamp(0, steps - 1);
+                if row < rows {
+                    more = true;
+                    let idx = step - ((rows - row - 1) * FILL.len()) as i64;
+                    if (0..FILL.len() as i64).contains(&idx) {
+                        line[j] = FILL[idx as usize];
+                    } else if idx >= FILL.len() as i64 {
+                        line[j] = '|';
+                    }
+                } else if row == rows {
+                    // The blank line between the graph and the labels.
+                    more = true;
+                    break;
+                } else if let Some(c) = label.as_bytes().get(row - rows - 1) {
+                    more = true;
+                    line[j] = *c as char;
+                }
+            }
+            if !more {
+                break;
+            }
+            out.extend(line);
+            out.push('\n');
+        }
+    }
 }
 
 /// The latency monitor's events, by name.
@@ -220,6 +336,42 @@ impl Monitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn graphs_are_redis_sparklines() {
+        let mut out = String::new();
+        sparkline(&mut out, &[(0.0, "1s".into()), (10.0, "0s".into())], 80, 4);
+        assert_eq!(out, " #\n |\n |\n_|\n  \n10\nss\n");
+        // Equal values sit on the bottom row; a long series wraps at the
+        // column count.
+        let mut out = String::new();
+        sparkline(&mut out, &[(5.0, "a".into()), (5.0, "b".into()), (5.0, "c".into())], 2, 1);
+        assert_eq!(out, "__\n  \nab\n\n_\n \nc\n");
+
+        let mut m = Monitor::default();
+        m.add("command", 40, 1000);
+        m.add("command", 20, 1030);
+        let g = m.get(b"command").unwrap().graph("command", 1090);
+        assert!(
+            g.starts_with(&format!("command - high 40 ms, low 20 ms (all time high 40 ms)\n{}\n", "-".repeat(80))),
+            "{g}"
+        );
+        assert!(g.ends_with("  \n11\nmm\n"), "{g}");
+    }
+
+    #[test]
+    fn doctor_figures_use_integer_arithmetic() {
+        let mut m = Monitor::default();
+        for (t, ms) in [(100, 10), (101, 20), (102, 31)] {
+            m.add("command", ms, t);
+        }
+        let a = m.get(b"command").unwrap().analysis(110);
+        assert_eq!(a, Analysis { samples: 3, avg: 20, mad: 7, min: 10, max: 31, period: 10, all_time_high: 31 });
+        // A sample this second still spans a period of one second.
+        let mut m = Monitor::default();
+        m.add("x", 5, 100);
+        assert_eq!(m.get(b"x").unwrap().analysis(100).period, 1);
+    }
 
     #[test]
     fn values_keep_two_significant_digits() {

@@ -201,6 +201,9 @@ pub struct Platform {
     /// `value`, added to the score the process had before when
     /// `relative`; `None` restores that score if it was changed.
     pub oom_score_adj: fn(OomScore) -> Result<(), String>,
+    /// Bytes of the process's memory in transparent huge pages
+    /// (LATENCY DOCTOR's advice).
+    pub anon_huge_pages: fn() -> u64,
 }
 
 impl Default for Platform {
@@ -217,6 +220,7 @@ impl Default for Platform {
             listen: |_, _, _| Err("no network in this build".into()),
             chdir: |_| Err("no file system in this build".into()),
             oom_score_adj: |_| Ok(()),
+            anon_huge_pages: || 0,
         }
     }
 }

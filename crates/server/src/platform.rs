@@ -60,7 +60,19 @@ pub fn platform() -> Platform {
         listen: crate::net::rebind,
         chdir,
         oom_score_adj,
+        anon_huge_pages,
     }
+}
+
+/// The AnonHugePages of every mapping in /proc/self/smaps, in bytes.
+fn anon_huge_pages() -> u64 {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
+    smaps
+        .lines()
+        .filter_map(|l| l.strip_prefix("AnonHugePages:"))
+        .filter_map(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .sum::<u64>()
+        * 1024
 }
 
 /// The process's oom_score_adj before ferrokv first changed it, while

@@ -12,9 +12,9 @@
 //! The nap costs each request up to [`NAP`] of latency, so it is taken only
 //! when it cannot starve the clients: when many distinct connections were
 //! answered in the last millisecond (a lone client, or a few, would wait on
-//! the nap instead of working) and the pass was small (a pass that ran many
-//! commands means requests are already queueing, as with pipelining, and a
-//! nap would only idle the worker).
+//! the nap instead of working). After a pass that ran many commands
+//! (pipelining) it is taken only if no request is waiting: then the worker
+//! may be the bottleneck, and a nap would only idle it.
 
 use std::time::Duration;
 
@@ -22,7 +22,7 @@ use std::time::Duration;
 pub const NAP: Duration = Duration::from_micros(30);
 /// Distinct connections answered in the previous millisecond for a nap.
 pub const MIN_CONCURRENT: usize = 16;
-/// A pass that ran this many commands or more is not followed by a nap.
+/// A pass that ran this many commands or more naps only if nothing waits.
 pub const MAX_PASS_COMMANDS: u64 = 16;
 
 /// One worker's recent concurrency, counted per wall-clock millisecond.
@@ -57,9 +57,27 @@ impl Pacer {
 
     /// The nap to take after a pass that answered `answered` connections by
     /// running `commands` commands.
-    pub fn nap(&self, answered: usize, commands: u64) -> Option<Duration> {
-        (answered > 0 && commands < MAX_PASS_COMMANDS && self.concurrent >= MIN_CONCURRENT).then_some(NAP)
+    pub fn nap(&self, answered: usize, commands: u64) -> Option<Nap> {
+        if answered == 0 || self.concurrent < MIN_CONCURRENT {
+            None
+        } else if commands < MAX_PASS_COMMANDS {
+            Some(Nap::Always)
+        } else {
+            Some(Nap::IfIdle)
+        }
     }
+}
+
+/// When a worker takes its [`NAP`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nap {
+    /// Before polling again.
+    Always,
+    /// Only if nothing is waiting: after a big pass, waiting requests mean
+    /// the worker is the bottleneck (pipelined clients) and must not idle;
+    /// nothing waiting means the clients are, and their next sends should
+    /// not pay for waking it.
+    IfIdle,
 }
 
 #[cfg(test)]
@@ -68,7 +86,7 @@ mod tests {
 
     /// Runs one pass at `ms` answering connections `conns` (indexes into
     /// `seen`) with one command each; returns the nap.
-    fn pass(p: &mut Pacer, seen: &mut [i64], ms: i64, conns: std::ops::Range<usize>) -> Option<Duration> {
+    fn pass(p: &mut Pacer, seen: &mut [i64], ms: i64, conns: std::ops::Range<usize>) -> Option<Nap> {
         p.pass(ms);
         let n = conns.len();
         for i in conns {
@@ -97,14 +115,14 @@ mod tests {
             assert_eq!(pass(&mut p, &mut seen, 10, 2 * i..2 * i + 2), None, "no history yet");
         }
         // Millisecond 11 knows about them.
-        assert_eq!(pass(&mut p, &mut seen, 11, 0..2), Some(NAP));
+        assert_eq!(pass(&mut p, &mut seen, 11, 0..2), Some(Nap::Always));
         // Nothing answered: nothing to wait for.
         p.pass(11);
         assert_eq!(p.nap(0, 0), None);
     }
 
     #[test]
-    fn big_passes_and_pauses_do_not_nap() {
+    fn big_passes_nap_only_when_idle_and_pauses_never() {
         let mut p = Pacer::default();
         let mut seen = vec![0; 50];
         pass(&mut p, &mut seen, 10, 0..50);
@@ -112,7 +130,7 @@ mod tests {
         for s in seen.iter_mut().take(20) {
             p.answered(s);
         }
-        assert_eq!(p.nap(20, 20 * 16), None, "pipelined: commands are queueing already");
+        assert_eq!(p.nap(20, 20 * 16), Some(Nap::IfIdle), "pipelined: the worker may be the limit");
         // After an idle millisecond the history is gone.
         assert_eq!(pass(&mut p, &mut seen, 13, 0..1), None);
     }

@@ -24,6 +24,7 @@ use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::conn::{Closing, Conn, ReadOutcome};
+use super::pace::{Nap, Pacer};
 use super::{set_keepalive, Shared, DENIED};
 
 const WAKER: Token = Token(usize::MAX);
@@ -382,16 +383,24 @@ pub fn run(shared: Arc<Shared>) {
     // whose connection is no longer blocked with that deadline are stale
     // and skipped.
     let mut timers: BinaryHeap<Reverse<(i64, usize)>> = BinaryHeap::new();
-    let mut pacer = super::pace::Pacer::default();
+    let mut pacer = Pacer::default();
     // Without this the kernel may stretch a 30 µs nap by its default 50 µs
     // timer slack. SAFETY: prctl with integer arguments only affects this
     // thread.
     unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0) };
     let mut nap = None;
     loop {
-        if let Some(d) = nap.take() {
+        // Whether `events` already holds this pass's readiness.
+        let mut polled = false;
+        if let Some(kind) = nap.take() {
             if carry.is_empty() {
-                std::thread::sleep(d);
+                if kind == Nap::IfIdle {
+                    let _ = poll.poll(&mut events, Some(std::time::Duration::ZERO));
+                    polled = !events.is_empty();
+                }
+                if !polled {
+                    std::thread::sleep(super::pace::NAP);
+                }
             }
         }
         let timeout = if !carry.is_empty() {
@@ -405,11 +414,13 @@ pub fn run(shared: Arc<Shared>) {
         } else {
             timers.peek().map(|Reverse((t, _))| std::time::Duration::from_millis((t - unix_ms()).max(0) as u64))
         };
-        if let Err(e) = poll.poll(&mut events, timeout) {
-            if e.kind() != std::io::ErrorKind::Interrupted {
-                crate::warning!("epoll_wait: {e}");
+        if !polled {
+            if let Err(e) = poll.poll(&mut events, timeout) {
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    crate::warning!("epoll_wait: {e}");
+                }
+                continue;
             }
-            continue;
         }
         // New listening sockets: the old ones' events are moot (they no
         // longer accept).

@@ -58,12 +58,12 @@ fn histogram(c: &mut Conn, args: &[&str]) -> BTreeMap<String, i64> {
     out
 }
 
-/// What a server reports after the same commands, timings masked.
 /// A reply with every digit masked.
 fn masked(f: &Frame) -> String {
     format!("{f:?}").chars().map(|c| if c.is_ascii_digit() { '0' } else { c }).collect()
 }
 
+/// What a server reports after the same commands, timings masked.
 fn session(s: &Server, proto: &str) -> Vec<String> {
     let mut c = s.connect();
     let mut log = Vec::new();

@@ -179,7 +179,12 @@ impl Series {
         a.max = self.samples.iter().map(|s| s.1).max().unwrap_or(0);
         a.avg = self.samples.iter().map(|s| s.1).sum::<u64>() / n;
         let oldest = self.samples.iter().map(|s| s.0).min().unwrap_or(now_sec);
-        a.period = (now_sec - oldest).max(0).max(1);
+        // Redis turns only a zero period into 1 (a clock stepped back
+        // leaves it negative).
+        a.period = match now_sec - oldest {
+            0 => 1,
+            p => p,
+        };
         a.mad = self.samples.iter().map(|s| a.avg.abs_diff(s.1)).sum::<u64>() / n;
         a
     }

@@ -64,9 +64,12 @@ pub fn platform() -> Platform {
     }
 }
 
-/// The AnonHugePages of every mapping in /proc/self/smaps, in bytes.
+/// The AnonHugePages of every mapping, in bytes: smaps_rollup sums them
+/// in the kernel (cheap under the engine lock); smaps where it is missing.
 fn anon_huge_pages() -> u64 {
-    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
+    let smaps = std::fs::read_to_string("/proc/self/smaps_rollup")
+        .or_else(|_| std::fs::read_to_string("/proc/self/smaps"))
+        .unwrap_or_default();
     smaps
         .lines()
         .filter_map(|l| l.strip_prefix("AnonHugePages:"))

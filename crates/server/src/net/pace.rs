@@ -136,6 +136,18 @@ mod tests {
     }
 
     #[test]
+    fn thresholds_are_inclusive() {
+        for (conns, want) in [(MIN_CONCURRENT - 1, None), (MIN_CONCURRENT, Some(Nap::Always))] {
+            let mut p = Pacer::default();
+            let mut seen = vec![0; conns];
+            pass(&mut p, &mut seen, 1, 0..conns);
+            assert_eq!(pass(&mut p, &mut seen, 2, 0..1), want, "{conns} connections");
+            assert_eq!(p.nap(1, MAX_PASS_COMMANDS - 1), want);
+            assert_eq!(p.nap(1, MAX_PASS_COMMANDS), want.map(|_| Nap::IfIdle));
+        }
+    }
+
+    #[test]
     fn a_connection_counts_once_per_millisecond() {
         let mut p = Pacer::default();
         let mut seen = vec![0; 4];

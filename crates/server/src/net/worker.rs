@@ -387,7 +387,16 @@ pub fn run(shared: Arc<Shared>) {
     // Without this the kernel may stretch a 30 µs nap by its default 50 µs
     // timer slack. SAFETY: prctl with integer arguments only affects this
     // thread.
-    unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0) };
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_TIMERSLACK,
+            1 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
     let mut nap = None;
     loop {
         // Whether `events` already holds this pass's readiness.
@@ -518,7 +527,8 @@ pub fn run(shared: Arc<Shared>) {
                 // BCAST invalidations of this pass, one message per prefix
                 // (Redis sends them before sleeping).
                 ferrokv_engine::tracking::broadcast(&mut st);
-                commands = st.stats.commands_processed - processed_before;
+                // CONFIG RESETSTAT may have zeroed the counter meanwhile.
+                commands = st.stats.commands_processed.saturating_sub(processed_before);
                 if let Some(mode) = st.shutdown.take() {
                     shared.request_shutdown(mode);
                 }
